@@ -1,0 +1,1 @@
+"""Instrument drivers (SMUs, pulse generators, the FPGA link) and their transports."""

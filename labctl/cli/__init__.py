@@ -1,0 +1,5 @@
+"""Command-line interface: ``labctl <command>``. Each command lives in its own module."""
+
+from labctl.cli.app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,293 @@
+"""The simulated 1T1R HfO2 array: vectorized device state and the physics of each operation.
+
+State is kept flat over all cells of all tiles (index = (tile * rows + row) * cols + col) so
+that any subset of cells is one integer array and every operation is a handful of numpy
+expressions. A seeded ``numpy.random.Generator`` drives all randomness; the number of draws
+depends only on the arguments, so the same seed and the same calls give identical results.
+
+Conductance evolves only through pulses; relaxation is a deterministic function of the
+simulated clock and of a per-cell random direction drawn when the cell was last programmed:
+G(t) = G_prog + (mu + a z) log10(1 + (t - t_prog) / t0), z ~ Normal(0, 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from mock_hw.errors import ModelParameterError
+from mock_hw.params import DeviceModel
+
+FloatArray = NDArray[np.float64]
+IndexArray = NDArray[np.int64]
+Cells = ArrayLike | None
+"""Flat cell indices (any integer array-like), or ``None`` for every cell."""
+
+STUCK_NONE, STUCK_LRS, STUCK_HRS = 0, 1, 2
+
+_WIDTH_REFERENCE = 1e-6
+"""Pulse width (s) at which the SET and RESET thresholds take their nominal values."""
+_VOLTS_PER_DECADE_WIDTH = 0.05
+"""Threshold shift per decade of pulse width (voltage-time dilemma), V."""
+_RELAX_REFRESH = 1e-3
+"""Relaxation is re-evaluated once the clock moves by this fraction of t0 (error < 0.05 %
+of a decade), so back-to-back reads and MVMs reuse one conductance map."""
+_I_CC_LOW, _I_CC_HIGH = 10e-6, 200e-6
+"""Compliance currents at which the two cycle-to-cycle spreads of DeviceModel apply."""
+
+
+def _sigmoid(x: FloatArray) -> FloatArray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+class RRAMArray:
+    """One or more simulated 1T1R tiles sharing one clock and one random generator."""
+
+    def __init__(self, model: DeviceModel | None = None, seed: int = 0) -> None:
+        self.model = model or DeviceModel()
+        self.seed = seed
+        m = self.model
+        self._rng = np.random.default_rng(seed)
+        n = m.tiles * m.rows * m.cols
+        self.n_cells = n
+        rng = self._rng
+        self.v0 = m.v0 * np.exp(m.v0_d2d_sigma_ln * rng.standard_normal(n))
+        self.v_form = m.v_form_median + m.v_form_sigma * rng.standard_normal(n)
+        self.g_hrs = m.g_hrs_median * np.exp(m.g_hrs_sigma_ln * rng.standard_normal(n))
+        self.endurance = m.endurance_median * np.exp(m.endurance_sigma_ln * rng.standard_normal(n))
+        u = rng.random(n)
+        lrs_cut, hrs_cut = m.stuck_lrs_fraction, m.stuck_lrs_fraction + m.stuck_hrs_fraction
+        self.stuck = np.select([u < lrs_cut, u < hrs_cut], [STUCK_LRS, STUCK_HRS], STUCK_NONE
+                               ).astype(np.int8)
+        self.formed = np.full(n, m.formed_at_start) | (self.stuck != STUCK_NONE)
+        self.g_prog = np.where(self.formed, self.g_hrs, m.g_unformed)
+        self.g_prog[self.stuck == STUCK_LRS] = m.g_stuck_lrs
+        self.g_prog[self.stuck == STUCK_HRS] = m.g_stuck_hrs
+        self.writes = np.zeros(n, dtype=np.int64)
+        self.t_prog = np.zeros(n)
+        self._relax_coef = np.zeros(n)
+        self.clock = 0.0
+        self._g_cache: FloatArray | None = None
+        self._g_cache_clock = -np.inf
+
+    # ----------------------------------------------------------------- addressing
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(tiles, rows, cols)."""
+        return (self.model.tiles, self.model.rows, self.model.cols)
+
+    def flat_index(self, tile: ArrayLike, row: ArrayLike, col: ArrayLike) -> IndexArray:
+        """Flat indices of cells given by (tile, row, col), broadcast together."""
+        t, r, c = (np.asarray(a, dtype=np.int64) for a in (tile, row, col))
+        for name, a, n in (("tile", t, self.model.tiles), ("row", r, self.model.rows),
+                           ("col", c, self.model.cols)):
+            if a.size and (a.min() < 0 or a.max() >= n):
+                raise ModelParameterError(name, a.min() if a.min() < 0 else a.max(),
+                                          f"0 to {n - 1}")
+        return ((t * self.model.rows + r) * self.model.cols + c).ravel()
+
+    def _select(self, cells: Cells) -> slice | IndexArray:
+        if cells is None:
+            return slice(None)
+        idx = np.asarray(cells)
+        if idx.dtype.kind not in "iu":
+            raise ModelParameterError("cells", idx.dtype.name, "integer flat cell indices")
+        idx = idx.astype(np.int64, copy=False).ravel()
+        if idx.size and (idx.min() < 0 or idx.max() >= self.n_cells):
+            bad = idx.min() if idx.min() < 0 else idx.max()
+            raise ModelParameterError("cells", int(bad), f"0 to {self.n_cells - 1}")
+        return idx
+
+    def _count(self, sel: slice | IndexArray) -> int:
+        return self.n_cells if isinstance(sel, slice) else sel.size
+
+    def _volts(self, name: str, value: ArrayLike, n: int, lo: float | None = None) -> FloatArray:
+        v = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
+        vmax = self.model.v_abs_max
+        lo = -vmax if lo is None else lo
+        if v.size and (v.min() < lo or v.max() > vmax or not np.all(np.isfinite(v))):
+            bad = v[(v < lo) | (v > vmax) | ~np.isfinite(v)][0]
+            raise ModelParameterError(name, float(bad), f"{lo} V to {vmax} V")
+        return v
+
+    def _width(self, width: float) -> float:
+        m = self.model
+        if not (m.width_min <= width <= m.width_max):
+            raise ModelParameterError("width", width, f"{m.width_min} s to {m.width_max} s")
+        return float(width)
+
+    # ----------------------------------------------------------------- physics helpers
+    def compliance_current(self, v_gate: ArrayLike) -> FloatArray:
+        """Saturation current of the access transistor at gate voltage ``v_gate`` (A)."""
+        m = self.model
+        over = np.maximum(np.asarray(v_gate, dtype=np.float64) - m.v_th, 0.0)
+        return m.k_transistor * over**m.alpha
+
+    def _c2c_rel_sigma(self, i_cc: FloatArray) -> FloatArray:
+        m = self.model
+        x = np.clip(np.log(np.maximum(i_cc, 1e-12) / _I_CC_LOW) / np.log(_I_CC_HIGH / _I_CC_LOW),
+                    0.0, 1.0)
+        return m.c2c_rel_sigma_low + x * (m.c2c_rel_sigma_high - m.c2c_rel_sigma_low)
+
+    def _live(self, sel: slice | IndexArray) -> NDArray[np.bool_]:
+        return self.formed[sel] & (self.stuck[sel] == STUCK_NONE)
+
+    def _commit(self, sel: slice | IndexArray, g_now: FloatArray, g_new: FloatArray,
+                changed: NDArray[np.bool_], switched: NDArray[np.bool_]) -> None:
+        """Store new conductances, restart their relaxation, count wear, retire worn cells."""
+        m = self.model
+        z = self._rng.standard_normal(g_new.size)
+        writes = self.writes[sel] + switched
+        worn = switched & (writes > self.endurance[sel])
+        restart = changed | worn
+        coef = m.relax_mu_per_decade + m.relax_sigma_per_decade * z
+        self.g_prog[sel] = np.where(worn, g_now, np.where(changed, g_new, self.g_prog[sel]))
+        self._relax_coef[sel] = np.where(worn, 0.0, np.where(changed, coef, self._relax_coef[sel]))
+        self.t_prog[sel] = np.where(restart, self.clock, self.t_prog[sel])
+        self.writes[sel] = writes
+        if worn.any():
+            lrs = g_now > np.sqrt(self.g_hrs[sel] * m.g_stuck_lrs)
+            self.stuck[sel] = np.where(worn, np.where(lrs, STUCK_LRS, STUCK_HRS), self.stuck[sel])
+        self._g_cache = None
+
+    # ----------------------------------------------------------------- operations
+    def set_pulse(self, cells: Cells, v_bl: ArrayLike, v_gate: ArrayLike, width: float) -> None:
+        """Apply a SET pulse (bit line at ``v_bl``, gate at ``v_gate``) to ``cells``.
+
+        Pristine cells form when ``v_bl`` reaches their forming voltage. Formed cells move
+        toward G = I_CC(V_G) / V0 with cycle-to-cycle spread; a compliance below the present
+        conductance leaves the cell as it is.
+        """
+        sel = self._select(cells)
+        n = self._count(sel)
+        width = self._width(width)
+        v_bl = self._volts("v_bl", v_bl, n, lo=0.0)
+        v_gate = self._volts("v_gate", v_gate, n, lo=0.0)
+        m = self.model
+        rng = self._rng
+        i_cc = self.compliance_current(v_gate)
+        g_cc = i_cc / self.v0[sel]
+        g_target = g_cc * (1.0 + self._c2c_rel_sigma(i_cc) * rng.standard_normal(n))
+        g_target = np.maximum(g_target, self.g_hrs[sel])
+        v_eff = v_bl + _VOLTS_PER_DECADE_WIDTH * np.log10(width / _WIDTH_REFERENCE)
+        completion = _sigmoid((v_eff - m.v_set) / m.v_set_width)
+        healthy = self.stuck[sel] == STUCK_NONE
+        was_formed = self.formed[sel]
+        forms = healthy & ~was_formed & (v_eff >= self.v_form[sel]) & (i_cc > 0)
+        live = healthy & was_formed
+        g_now = self._conductance(sel)
+        grows = live & (g_target > g_now)
+        g_new = np.where(forms, g_target, g_now + completion * (g_target - g_now))
+        changed = forms | grows
+        self.formed[sel] = was_formed | forms
+        self._commit(sel, g_now, g_new, changed, switched=live | forms)
+        self.clock += width
+
+    def form(self, cells: Cells, v_bl: ArrayLike, v_gate: ArrayLike, width: float
+             ) -> NDArray[np.bool_]:
+        """Apply a forming pulse; returns which of ``cells`` are formed afterwards."""
+        self.set_pulse(cells, v_bl, v_gate, width)
+        return self.formed[self._select(cells)].copy()
+
+    def reset_pulse(self, cells: Cells, v_sl: ArrayLike, v_gate: ArrayLike, width: float) -> None:
+        """Apply a RESET pulse (source line at ``v_sl``, gate at ``v_gate``) to ``cells``.
+
+        Each pulse removes a random fraction of the conductance above the cell's HRS floor,
+        larger at higher amplitude and limited by the gate drive.
+        """
+        sel = self._select(cells)
+        n = self._count(sel)
+        width = self._width(width)
+        v_sl = self._volts("v_sl", v_sl, n, lo=0.0)
+        v_gate = self._volts("v_gate", v_gate, n, lo=0.0)
+        m = self.model
+        v_eff = v_sl + _VOLTS_PER_DECADE_WIDTH * np.log10(width / _WIDTH_REFERENCE)
+        drive = np.minimum(1.0, self.compliance_current(v_gate)
+                           / self.compliance_current(m.v_gate_reset_full))
+        depth = m.reset_depth_max * _sigmoid((v_eff - m.v_reset) / m.v_reset_width) * drive
+        frac = np.clip(depth * (1.0 + m.reset_depth_spread * self._rng.standard_normal(n)),
+                       0.0, 0.99)
+        live = self._live(sel)
+        g_now = self._conductance(sel)
+        floor = self.g_hrs[sel]
+        g_new = np.where(g_now > floor, floor + (g_now - floor) * (1.0 - frac), g_now)
+        self._commit(sel, g_now, g_new, live & (frac > 0) & (g_now > floor), switched=live)
+        self.clock += width
+
+    def advance(self, dt: float) -> None:
+        """Let ``dt`` seconds pass on the simulated clock (waits, relaxation)."""
+        if not (dt >= 0 and np.isfinite(dt)):
+            raise ModelParameterError("dt", dt, "a finite time >= 0 s")
+        self.clock += float(dt)
+
+    def conductance(self, cells: Cells = None) -> FloatArray:
+        """Present noiseless conductance of ``cells`` (S), relaxation included."""
+        return self._conductance(self._select(cells)).copy()
+
+    def _conductance(self, sel: slice | IndexArray) -> FloatArray:
+        if self._g_cache is None or self.clock - self._g_cache_clock > (
+            _RELAX_REFRESH * self.model.relax_t0
+        ):
+            decades = np.log10(1.0 + (self.clock - self.t_prog) / self.model.relax_t0)
+            self._g_cache = np.maximum(self.g_prog + self._relax_coef * decades, 0.0)
+            self._g_cache_clock = self.clock
+        return self._g_cache[sel]
+
+    def read_sigma(self, g: FloatArray) -> FloatArray:
+        """Standard deviation of one read of conductance ``g`` (S)."""
+        return self.model.read_rel_sigma * g + self.model.read_abs_sigma
+
+    def read_current(self, cells: Cells, v_read: float) -> FloatArray:
+        """Currents (A) of ``cells`` read one by one at ``v_read``, with read noise."""
+        sel = self._select(cells)
+        v = float(self._volts("v_read", v_read, 1)[0])
+        g = self._conductance(sel)
+        noisy = g + self.read_sigma(g) * self._rng.standard_normal(g.size)
+        self.clock += self.model.read_time
+        return v * noisy
+
+    def read_conductance(self, cells: Cells, v_read: float = 0.1) -> FloatArray:
+        """Conductances (S) of ``cells`` as measured at ``v_read`` (read noise included)."""
+        return self.read_current(cells, v_read) / v_read
+
+    def conductance_map(self, tile: int = 0) -> FloatArray:
+        """Noiseless conductance of one tile as a (rows, cols) matrix (S)."""
+        self._check_tile(tile)
+        m = self.model
+        return self._conductance(slice(tile * m.cells_per_tile, (tile + 1) * m.cells_per_tile)
+                                 ).reshape(m.rows, m.cols)
+
+    def _check_tile(self, tile: int) -> None:
+        if not 0 <= tile < self.model.tiles:
+            raise ModelParameterError("tile", tile, f"0 to {self.model.tiles - 1}")
+
+    def mvm(self, v_rows: ArrayLike, tile: int = 0, noise: bool = True) -> FloatArray:
+        """Column currents (A) for row voltages ``v_rows`` of shape (rows,) or (batch, rows).
+
+        I_j = sum_i G_ij V_i; read noise of every cell is summed at the output, whose
+        variance is sum_i V_i^2 sigma_ij^2, so the cost stays that of two matmuls.
+        """
+        m = self.model
+        v = np.asarray(v_rows, dtype=np.float64)
+        if v.ndim not in (1, 2) or v.shape[-1] != m.rows:
+            raise ModelParameterError("v_rows shape", v.shape, f"(rows,) or (batch, {m.rows})")
+        self._volts("v_rows", v.ravel(), v.size)
+        g = self.conductance_map(tile)
+        out = v @ g
+        if noise:
+            s2 = self.read_sigma(g) ** 2
+            sigma = np.sqrt((v * v) @ s2)
+            out = out + sigma * self._rng.standard_normal(out.shape)
+        self.clock += m.read_time
+        return out
+
+    def cells_of(self, tiles: Sequence[int] | None = None) -> IndexArray:
+        """Flat indices of every cell of the given tiles (all tiles by default)."""
+        m = self.model
+        tiles = range(m.tiles) if tiles is None else tiles
+        for t in tiles:
+            self._check_tile(t)
+        return np.concatenate([np.arange(t * m.cells_per_tile, (t + 1) * m.cells_per_tile)
+                               for t in tiles]).astype(np.int64)

@@ -1,0 +1,91 @@
+"""The simulated bench: one array and the switch matrix the instruments act through.
+
+The FPGA emulator owns the addressing (selected cells, word-line gate voltages, and where
+each bit line and source line is routed); the pulse-generator emulator fires pulses and the
+SMU emulator measures currents through whatever that routing connects, as on the real bench.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from mock_hw.array import RRAMArray
+from mock_hw.errors import ModelParameterError
+
+
+class Route(IntEnum):
+    """Where the switch matrix connects one bit line or source line."""
+
+    GROUND = 0
+    FLOAT = 1
+    SMU = 2
+    PULSE = 3
+
+
+class SimulatedBench:
+    """Routing state of the simulated chip's switch matrix, plus the array it connects."""
+
+    def __init__(self, array: RRAMArray) -> None:
+        self.array = array
+        tiles, rows, cols = array.shape
+        self.selected = np.zeros(array.n_cells, dtype=bool)
+        self.bl_route = np.full((tiles, cols), Route.GROUND, dtype=np.int8)
+        self.sl_route = np.full((tiles, rows), Route.GROUND, dtype=np.int8)
+        self.gate = np.zeros((tiles, rows))
+
+    def safe_state(self) -> None:
+        """Deselect every cell, ground every line and turn every gate off."""
+        self.selected[:] = False
+        self.bl_route[:] = Route.GROUND
+        self.sl_route[:] = Route.GROUND
+        self.gate[:] = 0.0
+
+    def select(self, cells: ArrayLike) -> None:
+        """Address exactly ``cells`` (flat indices)."""
+        idx = np.asarray(cells, dtype=np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.array.n_cells):
+            raise ModelParameterError("cells", int(idx.max()), f"0 to {self.array.n_cells - 1}")
+        self.selected[:] = False
+        self.selected[idx] = True
+
+    def _terminals(self, cells: NDArray[np.int64]) -> tuple[NDArray, NDArray, NDArray]:
+        _, rows, cols = self.array.shape
+        tile, rest = np.divmod(cells, rows * cols)
+        row, col = np.divmod(rest, cols)
+        return self.bl_route[tile, col], self.sl_route[tile, row], self.gate[tile, row]
+
+    def apply_pulse(self, amplitude: float, width: float) -> None:
+        """Fire the pulse generator: SET where it drives a bit line, RESET a source line.
+
+        A negative pulse on a bit line is a RESET, as is a positive one on a source line;
+        the other end of the cell must be grounded and the gate on.
+        """
+        cells = np.flatnonzero(self.selected)
+        bl, sl, gate = self._terminals(cells)
+        gated = gate > 0
+        on_bl = gated & (bl == Route.PULSE) & (sl == Route.GROUND)
+        on_sl = gated & (sl == Route.PULSE) & (bl == Route.GROUND)
+        none = np.zeros_like(on_bl)
+        set_mask = on_bl if amplitude > 0 else none
+        reset_mask = on_sl if amplitude > 0 else (on_bl if amplitude < 0 else none)
+        if set_mask.any():
+            self.array.set_pulse(cells[set_mask], amplitude, gate[set_mask], width)
+        if reset_mask.any():
+            self.array.reset_pulse(cells[reset_mask], abs(amplitude), gate[reset_mask], width)
+        if not (set_mask.any() or reset_mask.any()):
+            self.array.advance(width)
+
+    def measure_current(self, voltage: float) -> float:
+        """Current (A) the SMU sees sourcing ``voltage`` into the lines routed to it."""
+        cells = np.flatnonzero(self.selected)
+        bl, sl, gate = self._terminals(cells)
+        path = (gate > 0) & (bl == Route.SMU) & (sl == Route.GROUND)
+        if not path.any():
+            self.array.advance(self.array.model.read_time)
+            return 0.0
+        current = self.array.read_current(cells[path], voltage)
+        limit = self.array.compliance_current(gate[path])
+        return float(np.sum(np.clip(current, -limit, limit)))
