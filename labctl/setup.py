@@ -1,0 +1,108 @@
+"""Bench setup files (TOML): which instruments, where they are, and what the chip tolerates."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pyvisa import rname
+
+from drivers.errors import ConfigError
+from drivers.safety import SafetyLimits
+
+SMU_MODELS = ("keithley2400", "keithley2600b")
+PULSE_MODELS = ("keysight33500b",)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VisaInstrument(_Strict):
+    """One VISA instrument: driver model, resource string, timeout and terminations."""
+
+    model: str
+    resource: str = Field(description="VISA resource, e.g. TCPIP0::192.168.1.20::5025::SOCKET")
+    timeout: float = Field(5.0, gt=0, le=600, description="I/O timeout (s).")
+    visa_library: str = Field("@py", description="'@py' for pyvisa-py, or a VISA library path.")
+    read_termination: str = "\n"
+    write_termination: str = "\n"
+
+    @field_validator("resource")
+    @classmethod
+    def _resource(cls, value: str) -> str:
+        try:
+            rname.parse_resource_name(value)
+        except rname.InvalidResourceName as err:
+            raise ValueError(f"malformed VISA resource string {value!r} ({err}); "
+                             "e.g. TCPIP0::192.168.1.20::5025::SOCKET or GPIB0::24::INSTR"
+                             ) from None
+        return value
+
+
+class SmuSetup(VisaInstrument):
+    model: Literal["keithley2400", "keithley2600b"]
+    channel: Literal["a", "b"] = Field("a", description="SMU channel of a 2600B (smua/smub).")
+
+
+class PulseSetup(VisaInstrument):
+    model: Literal["keysight33500b"]
+    channel: Literal[1, 2] = Field(1, description="Output channel of the generator.")
+
+
+class FpgaSetup(_Strict):
+    """The FPGA board's serial link."""
+
+    url: str = Field(description="pyserial port or URL: /dev/ttyUSB0, COM3, socket://host:port")
+    baudrate: int = Field(921_600, gt=0, le=20_000_000, description="Serial baud rate.")
+    timeout: float = Field(2.0, gt=0, le=600, description="Reply timeout (s).")
+    retries: int = Field(5, ge=0, le=50, description="Retries on timeout, NAK or CRC error.")
+
+
+class ChipSetup(_Strict):
+    """Geometry of the chip(s) on the bench; tiles are numbered as the FPGA numbers them."""
+
+    tiles: int = Field(1, ge=1, le=1024)
+    rows: int = Field(128, ge=1, le=4096)
+    cols: int = Field(128, ge=1, le=4096)
+
+
+class Setup(_Strict):
+    """A whole bench."""
+
+    name: str = "bench"
+    chip: ChipSetup = ChipSetup()
+    smu: SmuSetup
+    pulse_generator: PulseSetup
+    fpga: FpgaSetup
+    safety: SafetyLimits = SafetyLimits()
+
+
+def load_setup(path: str | Path) -> Setup:
+    """Read and validate a setup file; any problem becomes one ConfigError line."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"setup file {path} not found; pass --setup with an existing file "
+                          "(examples in data/setups/)") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"setup file {path} is not valid TOML: {err}") from None
+    try:
+        return Setup.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"setup file {path}: [{where}] {first['msg']}"
+                          f"{_hint(first)}") from None
+
+
+def _hint(error: dict) -> str:
+    loc = error["loc"]
+    if loc and loc[-1] == "model" and loc[0] == "smu":
+        return f" (known SMU models: {', '.join(SMU_MODELS)})"
+    if loc and loc[-1] == "model" and loc[0] == "pulse_generator":
+        return f" (known pulse generators: {', '.join(PULSE_MODELS)})"
+    return ""
