@@ -15,3 +15,53 @@ class ConfigError(LabError):
 
 class SafetyLimitError(LabError):
     """A request exceeds the setup's safety limits; nothing was sent to the instrument."""
+
+
+class InstrumentError(LabError):
+    """The instrument's error queue reported an error after a command we sent."""
+
+    def __init__(self, instrument: str, code: int, message: str) -> None:
+        super().__init__(
+            f"{instrument} reported error {code}: {message}; check the command and the "
+            "instrument's state (its manual lists the code)"
+        )
+        self.instrument = instrument
+        self.code = code
+        self.message = message
+
+
+class InstrumentTimeout(LabError):  # noqa: N818 - the name the lab uses
+    """The instrument did not answer within the transport timeout."""
+
+    def __init__(self, resource: str, timeout: float) -> None:
+        super().__init__(
+            f"{resource} did not answer within {timeout:g} s; check that it is powered, "
+            "connected and addressed, or raise the timeout in the setup"
+        )
+        self.resource = resource
+        self.timeout = timeout
+
+
+class ConnectionLost(LabError):  # noqa: N818 - the name the lab uses
+    """The connection to an instrument broke: reconnect gave up, or a reply was lost."""
+
+    def __init__(self, resource: str, cause: str) -> None:
+        super().__init__(
+            f"lost {resource}: {cause}; check the cable or network and that no other "
+            "program holds the instrument"
+        )
+        self.resource = resource
+        self.cause = cause
+
+
+class IdentityMismatch(LabError):  # noqa: N818 - the name the lab uses
+    """The instrument at a resource is not the model the driver speaks to."""
+
+    def __init__(self, resource: str, expected: str, identity: str) -> None:
+        super().__init__(
+            f"{resource} answered *IDN? with {identity!r}, not a {expected}; point the setup "
+            "at the right resource or choose the matching driver model"
+        )
+        self.resource = resource
+        self.expected = expected
+        self.identity = identity

@@ -1,0 +1,163 @@
+"""Keysight/Agilent 33500B-series waveform generator firing single pulses on a bus trigger.
+
+Commands follow the 33500B Series Operating and Service Guide (SCPI reference), channel 1:
+``FUNC PULS``, ``VOLT:HIGH``/``VOLT:LOW``, ``FUNC:PULS:PER``, ``FUNC:PULS:WIDT``,
+``FUNC:PULS:TRAN``, ``OUTP:POL``, ``OUTP:LOAD INF``, ``BURS:MODE TRIG``, ``BURS:NCYC 1``,
+``BURS:STAT ON``, ``TRIG:SOUR BUS``, ``OUTP ON|OFF``, ``*TRG`` and ``*OPC?``.
+
+The output is set for a high-impedance load (the chip's terminals), so the programmed
+levels are the volts at the chip. A pulse of amplitude A leaves 0 V for A and returns: a
+positive one idles at the low level 0 V; a negative one uses inverted polarity between
+-|A| and 0 V so that it too idles at 0 V.
+"""
+
+from __future__ import annotations
+
+from drivers.errors import ConfigError
+from drivers.instrument import (
+    ScpiInstrument,
+    StrictRange,
+    control,
+    parse_bool,
+    parse_word,
+)
+from drivers.roles import PulseGenerator
+from drivers.safety import SafetyLimits
+from drivers.transport import LineTransport
+
+
+def _pulse_level(limits: SafetyLimits, volts: float) -> None:
+    limits.check_voltage("pulse", volts)
+
+
+class Keysight33500B(ScpiInstrument, PulseGenerator):
+    """Keysight/Agilent 33509B-33622A-style generator, channel 1, as a single-pulse source."""
+
+    model = "Keysight 33500B"
+    identity_pattern = r"(AGILENT|KEYSIGHT) TECHNOLOGIES,335\d\dB"
+
+    function = control(
+        "FUNC?", "FUNC {value}", "the output function",
+        values={name: name for name in ("SIN", "SQU", "RAMP", "PULS", "NOIS", "DC", "ARB")},
+        parse=parse_word,
+    )
+    load = control(
+        "OUTP:LOAD?", "OUTP:LOAD {value}", "the expected load (INF: high impedance)",
+        values={"INF": "INF", "50": "50"},
+        parse=lambda reply: "INF" if float(reply) > 1e6 else str(round(float(reply))),
+    )
+    high_level = control(
+        "VOLT:HIGH?", "VOLT:HIGH {value}", "the pulse high level",
+        validator=StrictRange(-10, 10), units="V", safety=_pulse_level,
+    )
+    low_level = control(
+        "VOLT:LOW?", "VOLT:LOW {value}", "the pulse low level",
+        validator=StrictRange(-10, 10), units="V", safety=_pulse_level,
+    )
+    polarity = control(
+        "OUTP:POL?", "OUTP:POL {value}", "the output polarity",
+        values={"NORM": "NORM", "INV": "INV"}, parse=parse_word,
+    )
+    pulse_period = control(
+        "FUNC:PULS:PER?", "FUNC:PULS:PER {value}", "the pulse period",
+        validator=StrictRange(33e-9, 1e6), units="s",
+    )
+    pulse_width = control(
+        "FUNC:PULS:WIDT?", "FUNC:PULS:WIDT {value}", "the pulse width",
+        validator=StrictRange(16e-9, 1e6), units="s",
+        safety=lambda limits, w: limits.check_width(w),
+    )
+    edge_time = control(
+        "FUNC:PULS:TRAN:LEAD?", "FUNC:PULS:TRAN {value}", "both edge times",
+        validator=StrictRange(8.4e-9, 1e-6), units="s",
+    )
+    burst_enabled = control(
+        "BURS:STAT?", "BURS:STAT {value}", "whether burst mode is on",
+        values={True: "ON", False: "OFF"}, parse=parse_bool,
+    )
+    burst_mode = control(
+        "BURS:MODE?", "BURS:MODE {value}", "the burst mode",
+        values={"TRIG": "TRIG", "GAT": "GAT"}, parse=parse_word,
+    )
+    burst_cycles = control(
+        "BURS:NCYC?", "BURS:NCYC {value}", "the cycles per burst",
+        validator=StrictRange(1, 100_000_000), parse=lambda reply: round(float(reply)),
+        kind="int",
+    )
+    trigger_source = control(
+        "TRIG:SOUR?", "TRIG:SOUR {value}", "the trigger source",
+        values={name: name for name in ("IMM", "EXT", "TIM", "BUS")}, parse=parse_word,
+    )
+    output_enabled = control(
+        "OUTP?", "OUTP {value}", "whether the output is on",
+        values={True: "ON", False: "OFF"}, parse=parse_bool,
+    )
+
+    def __init__(self, transport: LineTransport, limits: SafetyLimits) -> None:
+        """Check the identity, reset, and arm single pulses on a bus trigger at 0 V."""
+        super().__init__(transport, limits)
+        self.verify_identity()
+        self.write("*RST")
+        self.write("*CLS")
+        self._high = 0.05  # *RST levels: 100 mVpp about 0 V
+        self._output_on = False
+        self._configured = False
+        self.function = "PULS"
+        self.load = "INF"
+        self.pulse_period = max(10 * limits.pulse_width_max, 1e-6)
+        self.burst_mode = "TRIG"
+        self.burst_cycles = 1
+        self.trigger_source = "BUS"
+        self.burst_enabled = True
+        self.check_errors()
+
+    def _set_levels(self, high: float, low: float) -> None:
+        """Write both levels in the order that keeps high above low at every step."""
+        if low < self._high:
+            self.low_level = low
+            self.high_level = high
+        else:
+            self.high_level = high
+            self.low_level = low
+        self._high = high
+
+    def configure_pulse(
+        self, amplitude: float, width: float, edge_time: float | None = None
+    ) -> None:
+        """Shape the next pulses: ``amplitude`` (V, signed, from 0 V), ``width`` and edges (s).
+
+        Every value is checked against the instrument and the setup's limits before any
+        is written; ``edge_time`` None keeps the edges as they are.
+        """
+        if amplitude == 0:
+            raise ConfigError(f"{self.model}: a pulse needs a nonzero amplitude")
+        settings = type(self)
+        high, low = (amplitude, 0.0) if amplitude >= 0 else (0.0, amplitude)
+        settings.high_level.validate(self, high)
+        settings.low_level.validate(self, low)
+        settings.pulse_width.validate(self, width)
+        if edge_time is not None:
+            settings.edge_time.validate(self, edge_time)
+        self._set_levels(high, low)
+        self.polarity = "NORM" if amplitude >= 0 else "INV"
+        self.pulse_width = width
+        if edge_time is not None:
+            self.edge_time = edge_time
+        self._configured = True
+        self.check_errors()
+
+    def fire(self) -> None:
+        """Fire one pulse (``*TRG``), wait for it (``*OPC?``) and check the error queue."""
+        if not self._configured:
+            raise ConfigError(f"{self.model}: call configure_pulse() before fire()")
+        if not self._output_on:
+            self.output_enabled = True
+            self._output_on = True
+        self.write("*TRG")
+        self.ask("*OPC?")
+        self.check_errors()
+
+    def output_off(self) -> None:
+        """Turn the output off."""
+        self.output_enabled = False
+        self._output_on = False

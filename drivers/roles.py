@@ -1,0 +1,73 @@
+"""Role interfaces the protocols program against; each instrument model implements one.
+
+Protocols never name a model: any SMU that can source a voltage and measure a current is a
+``SourceMeter``, any instrument that fires one shaped pulse on command a ``PulseGenerator``.
+All arguments and results are SI (V, A, s).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+
+class SourceMeter(ABC):
+    """Sources a DC voltage with a current limit and measures the current."""
+
+    @property
+    @abstractmethod
+    def identity(self) -> str:
+        """The ``*IDN?`` reply (maker, model, serial, firmware)."""
+
+    @abstractmethod
+    def apply_voltage(self, voltage: float, compliance_current: float) -> None:
+        """Source ``voltage`` (V) limited to ``compliance_current`` (A), output on."""
+
+    @abstractmethod
+    def measure_current(self) -> float:
+        """One current reading (A) at the sourced voltage."""
+
+    @abstractmethod
+    def output_off(self) -> None:
+        """Turn the output off (safe state)."""
+
+    @abstractmethod
+    def check_errors(self) -> None:
+        """Raise ``InstrumentError`` if the instrument reported an error."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+
+class PulseGenerator(ABC):
+    """Fires single voltage pulses of a configured shape, one per ``fire``."""
+
+    @property
+    @abstractmethod
+    def identity(self) -> str:
+        """The ``*IDN?`` reply (maker, model, serial, firmware)."""
+
+    @abstractmethod
+    def configure_pulse(
+        self, amplitude: float, width: float, edge_time: float | None = None
+    ) -> None:
+        """Shape the next pulses: ``amplitude`` (V, signed, from 0 V), ``width`` and edges (s).
+
+        ``edge_time`` None keeps the edges as they are.
+        """
+
+    @abstractmethod
+    def fire(self) -> None:
+        """Fire exactly one pulse and return when it is complete."""
+
+    @abstractmethod
+    def output_off(self) -> None:
+        """Turn the output off (safe state)."""
+
+    @abstractmethod
+    def check_errors(self) -> None:
+        """Raise ``InstrumentError`` if the instrument reported an error."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""

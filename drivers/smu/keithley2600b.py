@@ -1,0 +1,87 @@
+"""Keithley 2600B-series System SourceMeter over TSP, one channel (smua or smub).
+
+Commands follow the Series 2600B Reference Manual (TSP command reference):
+``smuX.source.func = smuX.OUTPUT_DCVOLTS``, ``smuX.source.levelv``, ``smuX.source.limiti``,
+``smuX.measure.nplc``, ``smuX.source.output = smuX.OUTPUT_ON``, ``print(smuX.measure.i())``,
+and the error queue ``errorqueue.count`` / ``errorqueue.next()``. Numbers come back in the
+instrument's default ASCII format (e.g. ``1.00000e+00``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from drivers.errors import ConfigError
+from drivers.instrument import StrictRange, control, measurement, parse_bool
+from drivers.safety import SafetyLimits
+from drivers.smu.base import VoltageSourceMeter
+from drivers.transport import LineTransport
+
+
+def _parse_func(reply: str) -> str:
+    return {0: "CURR", 1: "VOLT"}[round(float(reply))]
+
+
+class Keithley2600B(VoltageSourceMeter):
+    """Keithley 2601B/2602B/2611B/2612B/2635B/2636B channel sourcing V, measuring I."""
+
+    model = "Keithley 2600B"
+    identity_pattern = r"KEITHLEY INSTRUMENTS.*MODEL 26\d\dB"
+    max_errors: ClassVar[int] = 32
+
+    source_function = control(
+        "print({ch}.source.func)", "{ch}.source.func = {ch}.{value}", "the source function",
+        values={"VOLT": "OUTPUT_DCVOLTS", "CURR": "OUTPUT_DCAMPS"}, parse=_parse_func,
+    )
+    source_voltage = control(
+        "print({ch}.source.levelv)", "{ch}.source.levelv = {value}", "the source voltage",
+        validator=StrictRange(-200, 200), units="V",
+        safety=lambda limits, v: limits.check_voltage("smu", v),
+    )
+    compliance_current = control(
+        "print({ch}.source.limiti)", "{ch}.source.limiti = {value}", "the current limit",
+        validator=StrictRange(1e-9, 1.5), units="A",
+        safety=lambda limits, i: limits.check_compliance(i),
+    )
+    nplc = control(
+        "print({ch}.measure.nplc)", "{ch}.measure.nplc = {value}",
+        "the integration time", validator=StrictRange(0.001, 25), units="power-line cycles",
+    )
+    output_enabled = control(
+        "print({ch}.source.output)", "{ch}.source.output = {ch}.{value}",
+        "whether the output is on",
+        values={True: "OUTPUT_ON", False: "OUTPUT_OFF"}, parse=parse_bool,
+    )
+    current = measurement("print({ch}.measure.i())", "one current reading", units="A")
+
+    def __init__(
+        self,
+        transport: LineTransport,
+        limits: SafetyLimits,
+        *,
+        channel: Literal["a", "b"] = "a",
+        nplc: float = 1.0,
+    ) -> None:
+        """Check the identity, reset, and set the channel up to source V at ``nplc``."""
+        if channel not in ("a", "b"):
+            raise ConfigError(f"{self.model} channel {channel!r} is not 'a' or 'b'")
+        super().__init__(transport, limits)
+        self.channel = channel
+        self.verify_identity()
+        self.write("reset()")
+        self.write("errorqueue.clear()")
+        self.source_function = "VOLT"
+        self.nplc = nplc
+        self.check_errors()
+
+    def command_fields(self) -> dict[str, str]:
+        return {"ch": f"smu{self.channel}"}
+
+    def error_queue(self) -> list[tuple[int, str]]:
+        """Drain ``errorqueue``: ``count`` entries, each ``next()`` a tab-separated record."""
+        count = min(round(float(self.ask("print(errorqueue.count)"))), self.max_errors)
+        errors: list[tuple[int, str]] = []
+        for _ in range(count):
+            code, message, *_ = self.ask("print(errorqueue.next())").split("\t")
+            errors.append((round(float(code)), message))
+        return errors
