@@ -1,0 +1,374 @@
+"""``FpgaLink``: the host side of the FPGA link protocol (SPEC.md) over a pyserial-like port.
+
+One request is outstanding at a time. A request whose reply times out, arrives damaged, or
+is refused with NAK BAD_CRC is sent again byte for byte - same sequence number - up to
+``retries`` times; the firmware answers a repeated sequence number from its reply cache
+without executing again, so a retry never applies a pulse twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from drivers.errors import SafetyLimitError
+from drivers.fpga import payloads as pl
+from drivers.fpga.codec import (
+    HEADER_SIZE,
+    VERSION,
+    Command,
+    DamagedFrame,
+    ErrorCode,
+    Frame,
+    FrameDecoder,
+    Kind,
+    encode_frame,
+)
+from drivers.fpga.errors import (
+    CRCError,
+    FirmwareError,
+    InvalidRequestError,
+    LinkError,
+    LinkTimeout,
+    NAKError,
+    ProtocolError,
+)
+from drivers.fpga.writeverify import CellResults, WriteVerifyParams, empty_results
+
+log = logging.getLogger("labctl.instrument.fpga")
+
+ROUTES = {"ground": 0, "float": 1, "smu": 2, "pulse": 3}
+"""Switch-matrix destinations of a line (ROUTE command codes)."""
+_LONG_COMMANDS = {Command.READ, Command.MVM, Command.WRITE_VERIFY}
+_LOG_BYTES = 64
+
+
+class SerialPort(Protocol):
+    """The part of ``serial.Serial`` the link uses."""
+
+    timeout: float | None
+
+    def write(self, data: bytes) -> int | None: ...
+
+    def read(self, size: int = 1) -> bytes: ...
+
+    def reset_input_buffer(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _hex(data: bytes) -> str:
+    shown = data[:_LOG_BYTES].hex(" ")
+    return shown if len(data) <= _LOG_BYTES else f"{shown} ... ({len(data)} bytes)"
+
+
+def _chunks(n: int, size: int) -> Iterator[slice]:
+    for start in range(0, n, size):
+        yield slice(start, min(n, start + size))
+
+
+class FpgaLink:
+    """Driver of the FPGA board: addressing, switch matrix, fast reads, MVM, write-verify.
+
+    ``timeout`` bounds the wait for a reply to a quick command (s); ``long_timeout`` that for
+    READ, MVM and WRITE_VERIFY, which run on the board before it answers.
+    """
+
+    def __init__(self, port: SerialPort, *, retries: int = 3, timeout: float = 1.0,
+                 long_timeout: float = 120.0) -> None:
+        if retries < 0:
+            raise InvalidRequestError(f"retries={retries} is invalid: use 0 or more")
+        self.port = port
+        self.retry_limit = retries
+        self.timeout = timeout
+        self.long_timeout = long_timeout
+        self.retries = 0
+        """Retransmissions so far (archive it with a run)."""
+        self.round_trips = 0
+        """Request frames sent so far, retransmissions included."""
+        self.last_batch_time = 0.0
+        """Bench time (s) the board reported for the last write_verify call."""
+        self._seq = 0
+        self._decoder = FrameDecoder()
+        self._identity: pl.Identity | None = None
+
+    @classmethod
+    def from_url(cls, url: str, *, baudrate: int = 921_600, timeout: float = 1.0,
+                 **kwargs: float | int) -> FpgaLink:
+        """Open a serial device path or a pyserial URL such as ``socket://127.0.0.1:5027``."""
+        import serial
+
+        try:
+            port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout)
+        except (serial.SerialException, ValueError) as err:
+            raise LinkError(f"cannot open FPGA port {url!r}: {err}; check the device path or "
+                            f"that the server behind the URL is running") from err
+        return cls(port, timeout=timeout, **kwargs)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Close the port."""
+        self.port.close()
+
+    def __enter__(self) -> FpgaLink:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- transactions
+    def _transact(self, command: Command, payload: bytes = b"") -> bytes:
+        seq = self._seq
+        self._seq = (seq + 1) & 0xFFFF
+        frame = encode_frame(Kind.REQUEST, command, seq, payload)
+        timeout = self.long_timeout if command in _LONG_COMMANDS else self.timeout
+        self.port.timeout = timeout
+        error: LinkError | None = None
+        for attempt in range(self.retry_limit + 1):
+            if attempt:
+                self.retries += 1
+                log.warning("retrying %s seq %d (attempt %d) after: %s", command.name, seq,
+                            attempt + 1, error)
+            self.port.reset_input_buffer()
+            self._decoder.clear()
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("TX %s", _hex(frame))
+            self.port.write(frame)
+            self.round_trips += 1
+            try:
+                reply = self._receive(command, seq, timeout)
+            except (LinkTimeout, CRCError) as err:
+                error = err
+                continue
+            if reply.kind == Kind.ACK:
+                return reply.payload
+            code, message = pl.parse_nak(reply.payload)
+            name = ErrorCode(code).name if code in ErrorCode._value2member_map_ else "UNKNOWN"
+            if code != ErrorCode.BAD_CRC:
+                raise FirmwareError(code, name, message, command.name)
+            error = NAKError(code, name, message, command.name)
+        assert error is not None
+        raise error
+
+    def _receive(self, command: Command, seq: int, timeout: float) -> Frame:
+        deadline = time.monotonic() + timeout
+        while True:
+            data = self.port.read(self._decoder.wanted())
+            if not data:
+                raise LinkTimeout(f"no reply to {command.name} (seq {seq}) within {timeout} s: "
+                                  f"check the port, the baud rate and that the board is powered")
+            for frame in self._decoder.feed(data):
+                if frame.kind == Kind.REQUEST:
+                    continue
+                if isinstance(frame, DamagedFrame):
+                    raise CRCError(f"reply to {command.name} (seq {seq}) failed its CRC")
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("RX kind %d cmd %d seq %d payload %s", frame.kind, frame.command,
+                              frame.seq, _hex(frame.payload))
+                if frame.seq != seq or frame.command != command:
+                    log.debug("discarding stale reply seq %d", frame.seq)
+                    continue
+                if frame.version != VERSION:
+                    raise ProtocolError(f"board answered with protocol version {frame.version}, "
+                                        f"this driver speaks {VERSION}: update one of them")
+                return frame
+            if time.monotonic() > deadline:
+                raise LinkTimeout(f"no valid reply to {command.name} (seq {seq}) within "
+                                  f"{timeout} s: the line carries garbage; check the baud rate")
+
+    # ----------------------------------------------------------------- identity and checks
+    def identify(self) -> pl.Identity:
+        """Ask the board what it is; also starts a session (SPEC.md section 3)."""
+        self._seq = 0
+        self._identity = pl.parse_identity(self._transact(Command.IDENTIFY))
+        if self._identity.protocol_version != VERSION:
+            raise ProtocolError(f"board speaks link protocol {self._identity.protocol_version}, "
+                                f"this driver {VERSION}: update the firmware or the driver")
+        log.info("FPGA %s firmware %s", self._identity.name, self._identity.firmware)
+        return self._identity
+
+    @property
+    def identity(self) -> pl.Identity:
+        """The board's IDENTIFY answer (asked once, on first use)."""
+        return self._identity or self.identify()
+
+    def _payload_room(self) -> int:
+        return self.identity.max_payload - HEADER_SIZE
+
+    def _indices(self, name: str, values: ArrayLike, stop: int) -> NDArray[np.int64]:
+        idx = np.atleast_1d(np.asarray(values))
+        if idx.size and idx.dtype.kind not in "iu":
+            raise InvalidRequestError(f"{name} must be integers, got {idx.dtype.name}")
+        idx = idx.astype(np.int64).ravel()
+        if idx.size and (idx.min() < 0 or idx.max() >= stop):
+            bad = int(idx.min() if idx.min() < 0 else idx.max())
+            raise InvalidRequestError(f"{name} index {bad} is outside 0..{stop - 1} "
+                                      f"of the board's array")
+        return idx
+
+    def _check_tile(self, tile: int) -> None:
+        self._indices("tile", tile, self.identity.tiles)
+
+    def _check_volts(self, name: str, volts: ArrayLike) -> NDArray[np.float64]:
+        v = np.atleast_1d(np.asarray(volts, dtype=np.float64)).ravel()
+        vmax = self.identity.v_max
+        if v.size and not (np.all(np.isfinite(v)) and np.abs(v).max() <= vmax):
+            raise SafetyLimitError(f"{name} {np.abs(v).max()} V exceeds the board's limit "
+                                   f"{vmax} V; nothing was sent")
+        return v
+
+    # ----------------------------------------------------------------- switch matrix
+    def select(self, cells: ArrayLike) -> None:
+        """Address exactly ``cells`` (flat indices) for the SMU and the pulse generator."""
+        idx = self._indices("cell", cells, self.identity.n_cells)
+        if 4 * idx.size + 4 > self._payload_room():
+            raise InvalidRequestError(f"selecting {idx.size} cells exceeds one frame; select "
+                                      f"fewer cells")
+        self._transact(Command.SELECT, pl.select_request(idx))
+
+    def route(self, tile: int, bit_lines: ArrayLike, source_lines: ArrayLike, to: str) -> None:
+        """Connect bit lines and source lines of ``tile`` to 'smu', 'pulse', 'ground', 'float'."""
+        if to not in ROUTES:
+            raise InvalidRequestError(f"route target {to!r} is unknown: use one of "
+                                      f"{sorted(ROUTES)}")
+        self._check_tile(tile)
+        bl = self._indices("bit line", bit_lines, self.identity.cols)
+        sl = self._indices("source line", source_lines, self.identity.rows)
+        self._transact(Command.ROUTE, pl.route_request(tile, ROUTES[to], bl, sl))
+
+    def set_gate(self, tile: int, rows: ArrayLike, volts: ArrayLike) -> None:
+        """Set the word-line gate voltage (V) of ``rows`` of ``tile`` (one value or one each)."""
+        self._check_tile(tile)
+        r = self._indices("row", rows, self.identity.rows)
+        v = self._check_volts("gate voltage", np.broadcast_to(volts, r.shape))
+        if np.any(v < 0):
+            raise InvalidRequestError("gate voltages must be >= 0 V")
+        self._transact(Command.SET_GATE, pl.gate_request(tile, r, v))
+
+    def safe_state(self) -> None:
+        """Deselect all cells, ground every line and turn every gate off."""
+        self._transact(Command.SAFE_STATE)
+
+    # ----------------------------------------------------------------- reads and MVM
+    def _check_v_read(self, v_read: float) -> float:
+        self._check_volts("read voltage", v_read)
+        if not v_read > 0:
+            raise InvalidRequestError(f"v_read={v_read} must be above 0 V")
+        return float(v_read)
+
+    def read_cells(self, cells: ArrayLike, v_read: float) -> NDArray[np.float64]:
+        """Currents (A) of ``cells`` read through the board ADC at ``v_read`` (V)."""
+        idx = self._indices("cell", cells, self.identity.n_cells)
+        v = self._check_v_read(v_read)
+        per_frame = (self._payload_room() - 12) // 4
+        codes = [pl.parse_codes(self._transact(Command.READ, pl.read_request(
+            pl.ReadMode.CELLS, 0, v, idx[s])), idx[s].size) for s in _chunks(idx.size, per_frame)]
+        return np.concatenate(codes or [np.zeros(0)]) * self.identity.read_lsb()
+
+    def read_rows(self, tile: int, rows: ArrayLike, v_read: float) -> NDArray[np.float64]:
+        """Currents (A) of every cell of ``rows`` of ``tile``, shape (len(rows), cols)."""
+        self._check_tile(tile)
+        r = self._indices("row", rows, self.identity.rows)
+        v = self._check_v_read(v_read)
+        cols = self.identity.cols
+        per_frame = max(1, (self._payload_room() - 4) // (2 * cols))
+        codes = [pl.parse_codes(self._transact(Command.READ, pl.read_request(
+            pl.ReadMode.ROWS, tile, v, r[s])), r[s].size * cols) for s in _chunks(r.size,
+                                                                                  per_frame)]
+        return (np.concatenate(codes or [np.zeros(0)]) * self.identity.read_lsb()).reshape(
+            r.size, cols)
+
+    def read_array(self, tile: int, v_read: float) -> NDArray[np.float64]:
+        """Currents (A) of the whole ``tile``, shape (rows, cols)."""
+        ident = self.identity
+        self._check_tile(tile)
+        v = self._check_v_read(v_read)
+        if 2 * ident.rows * ident.cols + 4 > self._payload_room():
+            return self.read_rows(tile, np.arange(ident.rows), v)
+        codes = pl.parse_codes(self._transact(Command.READ, pl.read_request(
+            pl.ReadMode.TILE, tile, v, np.zeros(0, np.int64))), ident.rows * ident.cols)
+        return (codes * ident.read_lsb()).reshape(ident.rows, ident.cols)
+
+    def dac_codes(self, volts: ArrayLike) -> NDArray[np.int64]:
+        """DAC codes nearest to row voltages ``volts`` (V) for :meth:`mvm`."""
+        ident = self.identity
+        codes = np.rint(np.asarray(volts, dtype=np.float64) / ident.dac_full_scale
+                        * ident.dac_max_code).astype(np.int64)
+        if codes.size and np.abs(codes).max() > ident.dac_max_code:
+            raise InvalidRequestError(f"row voltages beyond the DAC full scale "
+                                      f"{ident.dac_full_scale} V cannot be applied")
+        return codes
+
+    def mvm_codes(self, tile: int, dac_codes: ArrayLike,
+                  pairs: ArrayLike | None = None) -> NDArray[np.int16]:
+        """Raw ADC codes (batch, outputs) of products of DAC-code vectors with ``tile``.
+
+        ``dac_codes`` has shape (batch, rows) or (rows,); ``pairs`` (P, 2) lists
+        (positive, negative) columns whose difference the board returns instead of columns.
+        """
+        ident = self.identity
+        self._check_tile(tile)
+        x = np.asarray(dac_codes)
+        x = x[None, :] if x.ndim == 1 else x
+        if x.ndim != 2 or x.shape[1] != ident.rows or x.dtype.kind not in "iu":
+            raise InvalidRequestError(f"dac_codes must be integers of shape (batch, "
+                                      f"{ident.rows}), got {x.dtype.name} {x.shape}")
+        if x.size and np.abs(x).max() > ident.dac_max_code:
+            raise InvalidRequestError(f"DAC codes must lie within +-{ident.dac_max_code}")
+        p = np.zeros((0, 2), np.int64) if pairs is None else np.asarray(pairs).reshape(-1, 2)
+        p = self._indices("pair column", p, ident.cols).reshape(-1, 2)
+        outputs = p.shape[0] or ident.cols
+        per_frame = min(65535, (self._payload_room() - 8 - 4 * p.shape[0])
+                        // (2 * max(ident.rows, outputs)))
+        if per_frame < 1:
+            raise InvalidRequestError("too many column pairs for one frame")
+        out = [pl.parse_mvm(self._transact(Command.MVM, pl.mvm_request(tile, x[s], p)),
+                            x[s].shape[0], outputs) for s in _chunks(x.shape[0], per_frame)]
+        return np.concatenate(out) if out else np.zeros((0, outputs), np.int16)
+
+    def mvm(self, tile: int, dac_codes: ArrayLike,
+            pairs: ArrayLike | None = None) -> NDArray[np.float64]:
+        """Output currents (A) of :meth:`mvm_codes`, shape (batch, outputs)."""
+        return self.mvm_codes(tile, dac_codes, pairs) * self.identity.mvm_lsb()
+
+    # ----------------------------------------------------------------- write-verify
+    def write_verify(self, cells: ArrayLike, lo: ArrayLike, hi: ArrayLike,
+                     params: WriteVerifyParams,
+                     gate_start: ArrayLike | None = None) -> CellResults:
+        """Program ``cells`` into bands [lo, hi] (S) on the board; one record per cell.
+
+        ``lo``/``hi`` are scalars or one per cell; ``gate_start`` optionally gives each cell
+        its own SET gate start (V; NaN = ``params.gate_start``).
+        """
+        ident = self.identity
+        idx = self._indices("cell", cells, ident.n_cells)
+        if np.unique(idx).size != idx.size:
+            raise InvalidRequestError("write_verify cells repeat: list each cell once")
+        lo_a = np.broadcast_to(np.asarray(lo, dtype=np.float64), idx.shape)
+        hi_a = np.broadcast_to(np.asarray(hi, dtype=np.float64), idx.shape)
+        if idx.size and not (np.all(lo_a >= 0) and np.all(lo_a <= hi_a) and hi_a.max() < 4.0):
+            raise InvalidRequestError("bands must satisfy 0 <= lo <= hi < 4 S")
+        if params.max_volts() > ident.v_max:
+            raise SafetyLimitError(f"write-verify parameters reach {params.max_volts()} V, "
+                                   f"beyond the board's {ident.v_max} V; nothing was sent")
+        gates = np.full(idx.shape, np.nan) if gate_start is None else np.broadcast_to(
+            np.asarray(gate_start, dtype=np.float64), idx.shape)
+        given = gates[~np.isnan(gates)]
+        self._check_volts("gate_start", given)
+        if np.any(given < 0):
+            raise InvalidRequestError("per-cell gate_start must be >= 0 V")
+        per_frame = (self._payload_room() - pl.WV_PARAMS_SIZE - 8) // pl.WV_RESULT_DTYPE.itemsize
+        results = empty_results(idx.size)
+        self.last_batch_time = 0.0
+        for s in _chunks(idx.size, per_frame):
+            reply = self._transact(Command.WRITE_VERIFY, pl.write_verify_request(
+                params, idx[s], lo_a[s], hi_a[s], gates[s]))
+            results[s], batch_time = pl.parse_write_verify(reply, idx[s].size)
+            self.last_batch_time += batch_time
+        return results

@@ -1,0 +1,148 @@
+"""Frame codec of the FPGA link (SPEC.md sections 1-2): encoder and stream decoder.
+
+Frames are length-delimited: a 12-byte header protected by its own CRC-16 (so a damaged
+length can never make the decoder swallow later frames), the payload, and a CRC-16 over
+everything before it. CRC-16/CCITT-FALSE is ``binascii.crc_hqx`` with initial value 0xFFFF.
+"""
+
+from __future__ import annotations
+
+import binascii
+import struct
+from dataclasses import dataclass
+from enum import IntEnum
+
+SOF = 0xA5
+VERSION = 1
+HEADER = struct.Struct("<BBBBHIH")
+HEADER_SIZE = HEADER.size
+CRC_SIZE = 2
+HOST_MAX_PAYLOAD = 16 * 1024 * 1024
+"""Largest reply payload the host accepts (SPEC.md section 1)."""
+_HEADER_BODY = HEADER_SIZE - CRC_SIZE
+
+
+class Kind(IntEnum):
+    """Direction and outcome of a frame."""
+
+    REQUEST = 0x01
+    ACK = 0x02
+    NAK = 0x03
+
+
+class Command(IntEnum):
+    """Command codes (SPEC.md section 4)."""
+
+    IDENTIFY = 0x01
+    SELECT = 0x02
+    ROUTE = 0x03
+    SET_GATE = 0x04
+    READ = 0x05
+    MVM = 0x06
+    WRITE_VERIFY = 0x07
+    SAFE_STATE = 0x08
+
+
+class ErrorCode(IntEnum):
+    """NAK error codes (SPEC.md section 2); only BAD_CRC is worth retrying."""
+
+    BAD_CRC = 1
+    BAD_VERSION = 2
+    UNKNOWN_COMMAND = 3
+    BAD_LENGTH = 4
+    BAD_ARGUMENT = 5
+    LIMIT = 6
+    INTERNAL = 7
+
+
+def crc16(data: bytes, crc: int = 0xFFFF) -> int:
+    """CRC-16/CCITT-FALSE of ``data`` (poly 0x1021, init 0xFFFF, no reflection, xorout 0)."""
+    return binascii.crc_hqx(data, crc)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame."""
+
+    kind: int
+    command: int
+    seq: int
+    payload: bytes
+    version: int = VERSION
+
+
+@dataclass(frozen=True)
+class DamagedFrame:
+    """A frame whose header checked but whose frame CRC did not: its extent and seq are known."""
+
+    kind: int
+    command: int
+    seq: int
+    version: int
+
+
+def encode_frame(kind: int, command: int, seq: int, payload: bytes = b"",
+                 version: int = VERSION) -> bytes:
+    """The bytes of one frame."""
+    head = HEADER.pack(SOF, version, kind, command, seq & 0xFFFF, len(payload), 0)[:_HEADER_BODY]
+    head += crc16(head).to_bytes(2, "little")
+    body = head + payload
+    return body + crc16(body).to_bytes(2, "little")
+
+
+class FrameDecoder:
+    """Incremental decoder: feed bytes as they arrive, collect frames and damaged frames.
+
+    Garbage between frames is skipped; a candidate header that fails its CRC or announces
+    more than ``max_payload`` bytes is taken as garbage, one byte at a time.
+    """
+
+    def __init__(self, max_payload: int = HOST_MAX_PAYLOAD) -> None:
+        self.max_payload = max_payload
+        self._buf = bytearray()
+        self.discarded = 0
+        """Bytes dropped as garbage so far."""
+
+    def clear(self) -> None:
+        """Forget any partial frame."""
+        self._buf.clear()
+
+    def wanted(self) -> int:
+        """How many more bytes complete the frame being received (at least 1)."""
+        buf = self._buf
+        if len(buf) < HEADER_SIZE or buf[0] != SOF:
+            return max(1, HEADER_SIZE - len(buf))
+        length = int.from_bytes(buf[6:10], "little")
+        return max(1, HEADER_SIZE + length + CRC_SIZE - len(buf))
+
+    def feed(self, data: bytes) -> list[Frame | DamagedFrame]:
+        """Append ``data``; return every frame it completes, in order."""
+        self._buf += data
+        out: list[Frame | DamagedFrame] = []
+        buf = self._buf
+        while True:
+            start = buf.find(SOF)
+            if start < 0:
+                self.discarded += len(buf)
+                buf.clear()
+                return out
+            if start:
+                self.discarded += start
+                del buf[:start]
+            if len(buf) < HEADER_SIZE:
+                return out
+            _, version, kind, command, seq, length, hcrc = HEADER.unpack_from(buf)
+            if hcrc != crc16(bytes(buf[:_HEADER_BODY])) or length > self.max_payload:
+                self.discarded += 1
+                del buf[:1]
+                continue
+            end = HEADER_SIZE + length
+            if len(buf) < end + CRC_SIZE:
+                return out
+            frame_bytes = bytes(buf[:end])
+            fcrc = int.from_bytes(buf[end:end + CRC_SIZE], "little")
+            del buf[:end + CRC_SIZE]
+            if fcrc == crc16(frame_bytes):
+                out.append(Frame(kind, command, seq, frame_bytes[HEADER_SIZE:], version))
+            else:
+                out.append(DamagedFrame(kind, command, seq, version))
