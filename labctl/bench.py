@@ -1,0 +1,189 @@
+"""The bench facade: one backend's instruments composed for the lab's procedures.
+
+Whatever happens inside a ``with Bench(...)`` block, the bench is left safe on the way out:
+SMU and pulse-generator outputs off, every line grounded and every gate off.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, Self
+
+import numpy as np
+from numpy.typing import NDArray
+
+from drivers.errors import LabError
+from drivers.fpga.client import FpgaLink
+from drivers.fpga.writeverify import CellResults, WriteVerifyParams
+from drivers.roles import PulseGenerator, SourceMeter
+from protocols.addressing import connect_for_pulse
+from protocols.calibration import GateCalibration, calibrate_gate, sample_cells
+from protocols.forming import FormingParams, form_cells
+from protocols.write_verify import write_verify_host
+
+log = logging.getLogger(__name__)
+
+READ_GATE = 2.5
+"""Gate voltage for an SMU read: transistor fully on, so the cell alone sets the current."""
+
+
+@dataclass
+class BenchClock:
+    """Bench time: the simulated clock on the mock backend, the wall clock on a real bench."""
+
+    now: Callable[[], float]
+    sleep: Callable[[float], None]
+
+
+@dataclass
+class Bench:
+    """SMU, pulse generator and FPGA board of one backend, with the lab's procedures on top."""
+
+    smu: SourceMeter
+    pulse: PulseGenerator
+    fpga: FpgaLink
+    clock_source: BenchClock
+    backend: str
+    params: WriteVerifyParams = field(default_factory=WriteVerifyParams)
+    forming: FormingParams = field(default_factory=FormingParams)
+    read_compliance: float = 1e-3
+
+    def __post_init__(self) -> None:
+        info = self.fpga.identify()
+        self.geometry = (info.tiles, info.rows, info.cols)
+
+    @property
+    def identities(self) -> dict[str, str]:
+        """Identity of every instrument, for the archive."""
+        return {"smu": self.smu.identity, "pulse_generator": self.pulse.identity,
+                "fpga": _describe(self.fpga)}
+
+    # ---------------------------------------------------------------- procedures
+    def form(self, cells: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Form the pristine cells among ``cells``; returns which are formed."""
+        _, rows, cols = self.geometry
+        return form_cells(self.fpga, self.pulse, cells, rows, cols, self.forming)
+
+    def calibrate_gate(self, cells: NDArray[np.int64]) -> GateCalibration:
+        """Median SET conductance against gate voltage, on a sample of ``cells``."""
+        _, rows, cols = self.geometry
+        sample = sample_cells(np.asarray(cells, dtype=np.int64), rows, cols)
+        return calibrate_gate(self.fpga, self.pulse, sample, rows, cols, self.params)
+
+    def program(self, cells: NDArray[np.int64], lo: NDArray[np.float64], hi: NDArray[np.float64],
+                *, mode: Literal["fpga", "host"], gate_start: NDArray[np.float64] | None = None,
+                on_cell: Callable[[int], None] | None = None) -> CellResults:
+        """Write-verify each cell into its band [lo, hi] (S), offloaded or pulse by pulse."""
+        if mode == "fpga":
+            return self.fpga.write_verify(cells, lo, hi, self.params, gate_start=gate_start)
+        try:
+            return write_verify_host(cells, lo, hi, self.params, _HostOps(self), gate_start,
+                                     on_cell)
+        finally:
+            self.smu.output_off()
+            self.fpga.safe_state()
+
+    def read(self, cells: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Conductance of ``cells`` through the board ADC (S)."""
+        return self.fpga.read_cells(cells, self.params.v_read) / self.params.v_read
+
+    def read_array(self, tile: int) -> NDArray[np.float64]:
+        """Conductance map of one tile (S), rows x cols."""
+        return self.fpga.read_array(tile, self.params.v_read) / self.params.v_read
+
+    def wait(self, seconds: float) -> None:
+        """Let ``seconds`` of bench time pass."""
+        if seconds > 0:
+            self.clock_source.sleep(seconds)
+
+    def clock(self) -> float:
+        """Bench time so far (s)."""
+        return self.clock_source.now()
+
+    def link_stats(self) -> dict[str, int]:
+        """Host round trips and link retries so far, for the archive."""
+        return {"round_trips": self.fpga.round_trips, "link_retries": self.fpga.retries}
+
+    # ---------------------------------------------------------------- safety
+    def make_safe(self) -> None:
+        """Outputs off, lines grounded, gates off; tries every step even if one fails."""
+        failures: list[LabError] = []
+        for step in (self.smu.output_off, self.pulse.output_off, self.fpga.safe_state):
+            try:
+                step()
+            except LabError as err:
+                failures.append(err)
+                log.error("safe state: %s", err)
+        if failures:
+            raise failures[0]
+
+    def close(self) -> None:
+        """Leave the bench safe, then release every connection."""
+        try:
+            self.make_safe()
+        finally:
+            for inst in (self.smu, self.pulse, self.fpga):
+                inst.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _HostOps:
+    """Host-driven write-verify steps through the external instruments, one cell at a time."""
+
+    def __init__(self, bench: Bench) -> None:
+        self.b = bench
+        _, self.rows, self.cols = bench.geometry
+        self._smu_volts: float | None = None
+        self._pulse_shape: tuple[float, float] | None = None
+
+    def _lines(self, cell: int) -> tuple[int, NDArray[np.int64], NDArray[np.int64]]:
+        tile, rest = divmod(cell, self.rows * self.cols)
+        row, col = divmod(rest, self.cols)
+        return tile, np.array([row]), np.array([col])
+
+    def read(self, cell: int, v_read: float, reads: int) -> float:
+        tile, row, col = self._lines(cell)
+        fpga = self.b.fpga
+        fpga.select([cell])
+        fpga.route(tile, bit_lines=col, source_lines=[], to="smu")
+        fpga.route(tile, bit_lines=[], source_lines=row, to="ground")
+        fpga.set_gate(tile, row, [READ_GATE])
+        if self._smu_volts != v_read:
+            self.b.smu.apply_voltage(v_read, self.b.read_compliance)
+            self._smu_volts = v_read
+        current = np.mean([self.b.smu.measure_current() for _ in range(reads)])
+        return float(current) / v_read
+
+    def _pulse(self, cell: int, volts: float, v_gate: float, width: float, reset: bool) -> None:
+        tile, row, col = self._lines(cell)
+        if self._pulse_shape != (volts, width):
+            self.b.pulse.configure_pulse(volts, width)
+            self._pulse_shape = (volts, width)
+        connect_for_pulse(self.b.fpga, tile, np.array([cell]), row, col, np.array([v_gate]),
+                          reset=reset)
+        self.b.pulse.fire()
+
+    def set_pulse(self, cell: int, v_bl: float, v_gate: float, width: float) -> None:
+        self._pulse(cell, v_bl, v_gate, width, reset=False)
+
+    def reset_pulse(self, cell: int, v_sl: float, v_gate: float, width: float) -> None:
+        self._pulse(cell, v_sl, v_gate, width, reset=True)
+
+    def wait(self, seconds: float) -> None:
+        self.b.wait(seconds)
+
+    def clock(self) -> float:
+        return self.b.clock()
+
+
+def _describe(fpga: FpgaLink) -> str:
+    i = fpga.identity
+    return (f"{i.name}, firmware {'.'.join(map(str, i.firmware))}, protocol {i.protocol_version}, "
+            f"{i.tiles}x{i.rows}x{i.cols} cells, ADC {i.adc_bits} bit, DAC {i.dac_bits} bit")

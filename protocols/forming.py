@@ -1,0 +1,49 @@
+"""Forming: one stepped-voltage pass per row over the pristine cells of a region."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from drivers.fpga.client import FpgaLink
+from drivers.roles import PulseGenerator
+from protocols.addressing import by_row, connect_for_pulse, disconnect
+
+
+@dataclass(frozen=True)
+class FormingParams:
+    """Forming pulses (V, s) and the conductance above which a cell counts as formed (S)."""
+
+    v_start: float = 3.0
+    v_step: float = 0.2
+    v_max: float = 4.0
+    gate: float = 1.2
+    width: float = 1e-6
+    v_read: float = 0.2
+    g_formed: float = 0.5e-6
+
+
+def form_cells(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int64],
+               rows: int, cols: int, params: FormingParams = FormingParams()
+               ) -> NDArray[np.bool_]:
+    """Form every pristine cell of ``cells``, stepping the voltage; returns which are formed.
+
+    Cells already formed are left alone: forming is read first, never pulsed blindly.
+    """
+    cells = np.asarray(cells, dtype=np.int64)
+    formed = fpga.read_cells(cells, params.v_read) / params.v_read >= params.g_formed
+    volts = params.v_start
+    while not formed.all() and volts <= params.v_max + 1e-9:
+        pulse.configure_pulse(volts, params.width)
+        for tile, row, row_cols in by_row(cells[~formed], rows, cols):
+            row_cells = (tile * rows + row) * cols + row_cols
+            connect_for_pulse(fpga, tile, row_cells, np.array([row]), row_cols,
+                              np.array([params.gate]), reset=False)
+            pulse.fire()
+            disconnect(fpga, tile, np.array([row]))
+        formed = fpga.read_cells(cells, params.v_read) / params.v_read >= params.g_formed
+        volts += params.v_step
+    fpga.safe_state()
+    return formed
