@@ -18,7 +18,6 @@ from drivers.fpga.writeverify import WriteVerifyParams
 from drivers.roles import PulseGenerator
 from protocols.addressing import connect_for_pulse
 
-
 GATE_SWEEP = tuple(np.round(np.arange(0.6, 1.81, 0.05), 3))
 """Default gate voltages of the sweep (V)."""
 
