@@ -37,4 +37,4 @@ def parse_idx(data: bytes, label: str = "IDX file") -> np.ndarray:
         raise DatasetError(
             f"{label} holds {len(data)} bytes but its header declares {expected}; replace it."
         )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()

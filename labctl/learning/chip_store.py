@@ -1,0 +1,113 @@
+"""Weights on an RRAM chip: each weight a complementary pair of cells, level changes written
+by FPGA-offloaded write-verify, the forward pass fed by what the cells hold.
+
+Mapping (ARCHITECTURE.md, "Weights on the chip"): a layer of shape (out, in) is tiled over
+arrays with inputs on rows (word lines) and outputs on column pairs (bit lines 2j, 2j+1 hold
+G+ and G- of output j). Level k of N is written as G+ = g_k, G- = g_(N-1-k), so the weight
+value on the grid's [-1, 1] scale is (G+ - G-) / (g_max - g_min).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from labctl.bench import Bench
+from labctl.learning.store import WriteStats
+from protocols.calibration import GateCalibration
+from protocols.levels import LevelPlan
+
+
+@dataclass(frozen=True)
+class PairMap:
+    """Where the two cells of every weight of one layer sit (flat cell indices)."""
+
+    shape: tuple[int, int]
+    positive: NDArray[np.int64]
+    negative: NDArray[np.int64]
+    tiles: range
+
+
+def tiles_for(shape: tuple[int, int], rows: int, cols: int) -> int:
+    """Tiles a layer of ``shape`` (out, in) occupies."""
+    n_out, n_in = shape
+    return -(-n_in // rows) * -(-n_out // (cols // 2))
+
+
+def map_layer(shape: tuple[int, int], first_tile: int, rows: int, cols: int) -> PairMap:
+    """Place a layer's weight pairs on consecutive tiles from ``first_tile``."""
+    n_out, n_in = shape
+    pairs = cols // 2
+    col_blocks = -(-n_out // pairs)
+    o, i = np.meshgrid(np.arange(n_out), np.arange(n_in), indexing="ij")
+    tile = first_tile + (i // rows) * col_blocks + o // pairs
+    base = (tile * rows + i % rows) * cols + 2 * (o % pairs)
+    return PairMap(shape, base.astype(np.int64), (base + 1).astype(np.int64),
+                   range(first_tile, first_tile + tiles_for(shape, rows, cols)))
+
+
+class ChipStore:
+    """A WeightStore on a bench: writes level changes, serves the conductances it verified."""
+
+    def __init__(self, bench: Bench, plan: LevelPlan, shapes: dict[str, tuple[int, int]],
+                 calibration: GateCalibration) -> None:
+        self.bench = bench
+        self.plan = plan
+        self.calibration = calibration
+        _, rows, cols = bench.geometry
+        self.maps: dict[str, PairMap] = {}
+        first = 0
+        for name, shape in shapes.items():
+            self.maps[name] = map_layer(shape, first, rows, cols)
+            first += len(self.maps[name].tiles)
+        if first > bench.geometry[0]:
+            raise ValueError(f"layers need {first} tiles, the chip has {bench.geometry[0]}")
+        self._g = np.full(bench.geometry[0] * rows * cols, np.nan)
+        self._levels: dict[str, NDArray[np.int64]] = {}
+        self._weights: dict[str, torch.Tensor] = {}
+        self.writes = 0
+        self.failures = 0
+
+    def program(self, layer: str, levels: torch.Tensor) -> WriteStats:
+        """Write-verify both cells of every weight whose level changed."""
+        new = levels.numpy().reshape(-1).astype(np.int64)
+        old = self._levels.get(layer)
+        idx = np.arange(new.size) if old is None else np.flatnonzero(new != old)
+        self._levels[layer] = new
+        if idx.size == 0:
+            return WriteStats()
+        m = self.maps[layer]
+        k = new[idx]
+        cells = np.concatenate([m.positive.reshape(-1)[idx], m.negative.reshape(-1)[idx]])
+        targets = np.concatenate([k, self.plan.n_levels - 1 - k])
+        lo, hi = self.plan.band(targets)
+        res = self.bench.program(cells, lo, hi, mode="fpga",
+                                 gate_start=self.calibration.start_gate(lo))
+        self._g[res["cell"]] = res["g_final"]
+        failed = ~(res["success"][: idx.size] & res["success"][idx.size:])
+        self._weights.pop(layer, None)
+        return WriteStats(indices=torch.from_numpy(idx), pulses=int(res["pulses"].sum()),
+                          failures=int(failed.sum()))
+
+    def weights(self, layer: str) -> torch.Tensor:
+        """Weight values from the conductances last verified or read back."""
+        if layer not in self._weights:
+            m = self.maps[layer]
+            w = (self._g[m.positive] - self._g[m.negative]) / (self.plan.g_max - self.plan.g_min)
+            self._weights[layer] = torch.from_numpy(w.astype(np.float32))
+        return self._weights[layer]
+
+    def refresh(self) -> None:
+        """Read the whole chip back, so relaxation and drift since programming count."""
+        for m in self.maps.values():
+            for tile in m.tiles:
+                _, rows, cols = self.bench.geometry
+                g = self.bench.read_array(tile).reshape(-1)
+                self._g[tile * rows * cols:(tile + 1) * rows * cols] = g
+        self._weights.clear()
+
+    def bench_seconds(self) -> float:
+        return self.bench.clock()

@@ -1,0 +1,68 @@
+"""The training run's settings, validated once; bad values become one-line ConfigErrors."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from drivers.errors import ConfigError
+from labctl.datasets import TASKS
+from labctl.learning.memory import MemoryModel
+from labctl.learning.optimizer import MetaVariant
+
+
+class TrainConfig(BaseModel):
+    """Everything that defines a metaplastic training run (defaults: the paper protocol)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: str = "software"
+    tasks: list[str] = Field(default_factory=lambda: ["mnist", "fashion-mnist"], min_length=1)
+    levels: int = Field(8, ge=2, description="quantization levels N")
+    hidden: list[int] = Field(default_factory=lambda: [1024], min_length=1)
+    epochs: int = Field(10, ge=1, description="epochs per task")
+    meta: float = Field(3.0, ge=0, description="metaplasticity strength m* (0: control)")
+    meta_variant: MetaVariant = MetaVariant.INTERVAL
+    activation_bits: int = Field(1, ge=1, le=8, description="1: sign with STE")
+    batch_size: int = Field(100, ge=1)
+    lr: float = Field(0.005, gt=0)
+    weight_decay: float = Field(1e-7, ge=0)
+    init_scale: float = Field(0.05, gt=0, description="hidden weights start U(-s, s)")
+    bn_scenario: Literal["task", "domain"] = "task"
+    limit: int | None = Field(None, ge=1, description="first N training samples per task")
+    seed: int = 0
+    eval_batch_size: int = Field(1000, ge=1)
+    threads: int = Field(2, ge=1)
+    memory: MemoryModel = Field(default_factory=MemoryModel)
+
+    @field_validator("tasks")
+    @classmethod
+    def _known_tasks(cls, tasks: list[str]) -> list[str]:
+        unknown = [t for t in tasks if t not in TASKS]
+        if unknown:
+            raise ValueError(f"unknown task {unknown[0]!r}; choose from {', '.join(TASKS)}")
+        return tasks
+
+    @field_validator("hidden")
+    @classmethod
+    def _positive_widths(cls, hidden: list[int]) -> list[int]:
+        if any(h <= 0 for h in hidden):
+            raise ValueError(f"hidden widths must be > 0, got {hidden}")
+        return hidden
+
+    @property
+    def sizes(self) -> list[int]:
+        """Layer sizes, input to output."""
+        return [784, *self.hidden, 10]
+
+    @classmethod
+    def build(cls, **options: Any) -> TrainConfig:
+        """Validate ``options``; the first problem becomes a ConfigError naming the option."""
+        try:
+            return cls(**options)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "config"
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise ConfigError(f"invalid --{where.replace('_', '-')}: {message}") from None

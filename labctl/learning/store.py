@@ -1,0 +1,74 @@
+"""Where the quantized weights live: the interface the trainer programs and reads through.
+
+A weight is one synapse, stored as a differential pair of two cells on a chip. The trainer
+hands the store the level index of every weight of a layer; the store writes only the weights
+whose level differs from what it last programmed, and reports what that cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import torch
+
+from labctl.learning.quantizer import LevelGrid
+
+
+@dataclass(frozen=True)
+class WriteStats:
+    """What one ``program`` call did."""
+
+    indices: torch.Tensor = field(default_factory=lambda: torch.empty(0, dtype=torch.int64))
+    """Flat indices (row-major in the layer's weight matrix) of the weights written."""
+    pulses: int = 0
+    """Programming pulses applied, over both cells of every written pair."""
+    failures: int = 0
+    """Written weights whose write-verify did not converge (they keep what the cells hold)."""
+
+    @property
+    def writes(self) -> int:
+        """Number of weights written."""
+        return int(self.indices.numel())
+
+
+class WeightStore(Protocol):
+    """The quantized weights of every layer, on whatever holds them."""
+
+    def program(self, layer: str, levels: torch.Tensor) -> WriteStats:
+        """Bring ``layer`` to ``levels`` (int64, the layer's weight shape), writing only changes."""
+        ...
+
+    def weights(self, layer: str) -> torch.Tensor:
+        """The weight values the forward pass must use, on the level grid's scale [-1, 1]:
+        ideal levels for software, what the cells actually hold for a chip."""
+        ...
+
+    def bench_seconds(self) -> float:
+        """Estimated bench time spent so far (0 for an ideal store)."""
+        ...
+
+
+class SoftwareStore:
+    """The ideal store of the software baseline: weights are exactly their levels."""
+
+    def __init__(self, grid: LevelGrid) -> None:
+        self.grid = grid
+        self._levels: dict[str, torch.Tensor] = {}
+        self._weights: dict[str, torch.Tensor] = {}
+
+    def program(self, layer: str, levels: torch.Tensor) -> WriteStats:
+        previous = self._levels.get(layer)
+        if previous is None:
+            changed = torch.arange(levels.numel())
+        else:
+            changed = torch.nonzero(previous.reshape(-1) != levels.reshape(-1)).squeeze(1)
+        self._levels[layer] = levels.clone()
+        self._weights[layer] = self.grid.value(levels)
+        return WriteStats(indices=changed)
+
+    def weights(self, layer: str) -> torch.Tensor:
+        return self._weights[layer]
+
+    def bench_seconds(self) -> float:
+        return 0.0
