@@ -1,7 +1,8 @@
 """Keysight/Agilent 33500B-series waveform generator firing single pulses on a bus trigger.
 
-Commands follow the 33500B Series Operating and Service Guide (SCPI reference), channel 1:
-``FUNC PULS``, ``VOLT:HIGH``/``VOLT:LOW``, ``FUNC:PULS:PER``, ``FUNC:PULS:WIDT``,
+Commands follow the 33500B Series Operating and Service Guide (SCPI reference), sent with
+the channel suffix (``SOUR1:``, ``OUTP1``, ``TRIG1:``) so channel 2 of a two-channel model
+works alike: ``FUNC PULS``, ``VOLT:HIGH``/``VOLT:LOW``, ``FUNC:PULS:PER``, ``FUNC:PULS:WIDT``,
 ``FUNC:PULS:TRAN``, ``OUTP:POL``, ``OUTP:LOAD INF``, ``BURS:MODE TRIG``, ``BURS:NCYC 1``,
 ``BURS:STAT ON``, ``TRIG:SOUR BUS``, ``OUTP ON|OFF``, ``*TRG`` and ``*OPC?``.
 
@@ -12,6 +13,8 @@ positive one idles at the low level 0 V; a negative one uses inverted polarity b
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from drivers.errors import ConfigError
 from drivers.instrument import (
@@ -31,71 +34,76 @@ def _pulse_level(limits: SafetyLimits, volts: float) -> None:
 
 
 class Keysight33500B(ScpiInstrument, PulseGenerator):
-    """Keysight/Agilent 33509B-33622A-style generator, channel 1, as a single-pulse source."""
+    """Keysight/Agilent 33500B-series generator, one channel, as a single-pulse source."""
 
     model = "Keysight 33500B"
     identity_pattern = r"(AGILENT|KEYSIGHT) TECHNOLOGIES,335\d\dB"
 
     function = control(
-        "FUNC?", "FUNC {value}", "the output function",
+        "SOUR{ch}:FUNC?", "SOUR{ch}:FUNC {value}", "the output function",
         values={name: name for name in ("SIN", "SQU", "RAMP", "PULS", "NOIS", "DC", "ARB")},
         parse=parse_word,
     )
     load = control(
-        "OUTP:LOAD?", "OUTP:LOAD {value}", "the expected load (INF: high impedance)",
+        "OUTP{ch}:LOAD?", "OUTP{ch}:LOAD {value}", "the expected load (INF: high impedance)",
         values={"INF": "INF", "50": "50"},
         parse=lambda reply: "INF" if float(reply) > 1e6 else str(round(float(reply))),
     )
     high_level = control(
-        "VOLT:HIGH?", "VOLT:HIGH {value}", "the pulse high level",
+        "SOUR{ch}:VOLT:HIGH?", "SOUR{ch}:VOLT:HIGH {value}", "the pulse high level",
         validator=StrictRange(-10, 10), units="V", safety=_pulse_level,
     )
     low_level = control(
-        "VOLT:LOW?", "VOLT:LOW {value}", "the pulse low level",
+        "SOUR{ch}:VOLT:LOW?", "SOUR{ch}:VOLT:LOW {value}", "the pulse low level",
         validator=StrictRange(-10, 10), units="V", safety=_pulse_level,
     )
     polarity = control(
-        "OUTP:POL?", "OUTP:POL {value}", "the output polarity",
+        "OUTP{ch}:POL?", "OUTP{ch}:POL {value}", "the output polarity",
         values={"NORM": "NORM", "INV": "INV"}, parse=parse_word,
     )
     pulse_period = control(
-        "FUNC:PULS:PER?", "FUNC:PULS:PER {value}", "the pulse period",
+        "SOUR{ch}:FUNC:PULS:PER?", "SOUR{ch}:FUNC:PULS:PER {value}", "the pulse period",
         validator=StrictRange(33e-9, 1e6), units="s",
     )
     pulse_width = control(
-        "FUNC:PULS:WIDT?", "FUNC:PULS:WIDT {value}", "the pulse width",
+        "SOUR{ch}:FUNC:PULS:WIDT?", "SOUR{ch}:FUNC:PULS:WIDT {value}", "the pulse width",
         validator=StrictRange(16e-9, 1e6), units="s",
         safety=lambda limits, w: limits.check_width(w),
     )
     edge_time = control(
-        "FUNC:PULS:TRAN:LEAD?", "FUNC:PULS:TRAN {value}", "both edge times",
+        "SOUR{ch}:FUNC:PULS:TRAN:LEAD?", "SOUR{ch}:FUNC:PULS:TRAN {value}", "both edge times",
         validator=StrictRange(8.4e-9, 1e-6), units="s",
     )
     burst_enabled = control(
-        "BURS:STAT?", "BURS:STAT {value}", "whether burst mode is on",
+        "SOUR{ch}:BURS:STAT?", "SOUR{ch}:BURS:STAT {value}", "whether burst mode is on",
         values={True: "ON", False: "OFF"}, parse=parse_bool,
     )
     burst_mode = control(
-        "BURS:MODE?", "BURS:MODE {value}", "the burst mode",
+        "SOUR{ch}:BURS:MODE?", "SOUR{ch}:BURS:MODE {value}", "the burst mode",
         values={"TRIG": "TRIG", "GAT": "GAT"}, parse=parse_word,
     )
     burst_cycles = control(
-        "BURS:NCYC?", "BURS:NCYC {value}", "the cycles per burst",
+        "SOUR{ch}:BURS:NCYC?", "SOUR{ch}:BURS:NCYC {value}", "the cycles per burst",
         validator=StrictRange(1, 100_000_000), parse=lambda reply: round(float(reply)),
         kind="int",
     )
     trigger_source = control(
-        "TRIG:SOUR?", "TRIG:SOUR {value}", "the trigger source",
+        "TRIG{ch}:SOUR?", "TRIG{ch}:SOUR {value}", "the trigger source",
         values={name: name for name in ("IMM", "EXT", "TIM", "BUS")}, parse=parse_word,
     )
     output_enabled = control(
-        "OUTP?", "OUTP {value}", "whether the output is on",
+        "OUTP{ch}?", "OUTP{ch} {value}", "whether the output is on",
         values={True: "ON", False: "OFF"}, parse=parse_bool,
     )
 
-    def __init__(self, transport: LineTransport, limits: SafetyLimits) -> None:
+    def __init__(
+        self, transport: LineTransport, limits: SafetyLimits, *, channel: Literal[1, 2] = 1
+    ) -> None:
         """Check the identity, reset, and arm single pulses on a bus trigger at 0 V."""
+        if channel not in (1, 2):
+            raise ConfigError(f"{self.model} channel {channel!r} is not 1 or 2")
         super().__init__(transport, limits)
+        self.channel = channel
         self.verify_identity()
         self.write("*RST")
         self.write("*CLS")
@@ -110,6 +118,9 @@ class Keysight33500B(ScpiInstrument, PulseGenerator):
         self.trigger_source = "BUS"
         self.burst_enabled = True
         self.check_errors()
+
+    def command_fields(self) -> dict[str, str]:
+        return {"ch": str(self.channel)}
 
     def _set_levels(self, high: float, low: float) -> None:
         """Write both levels in the order that keeps high above low at every step."""

@@ -1,0 +1,186 @@
+"""Emulated Keithley 2636B System SourceMeter (TSP) with smua wired to the simulated bench.
+
+Understands the TSP a lab uses to source V and measure I, one statement or several
+separated by ``;`` per line: assignments to ``smuX.source.func/levelv/leveli/limiti/limitv/
+output/rangev/autorangev`` and ``smuX.measure.nplc/rangei/autorangei`` (with the
+``smuX.OUTPUT_*``/``smuX.AUTORANGE_*`` constants or numbers), calls ``reset()``,
+``smuX.reset()``, ``errorqueue.clear()``, and ``print(...)`` of those attributes,
+``errorqueue.count``, ``errorqueue.next()``, ``smuX.measure.i()``, ``smuX.measure.v()``.
+Numbers print as the instrument's default ASCII format (``%.5e``); several values are
+tab-separated. TSP is case-sensitive. Unknown names are runtime errors (-286),
+unparsable statements syntax errors (-285), values out of range 1102/1103.
+The IEEE 488.2 ``*IDN?``, ``*RST``, ``*CLS`` and ``*OPC?`` work as on the instrument.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+from mock_hw.bench import SimulatedBench
+from mock_hw.instruments.base import LineEmulator
+from mock_hw.instruments.errorqueue import InstrumentCommandError
+from mock_hw.instruments.faults import InstrumentFaults
+
+_NAME = r"[A-Za-z_][\w.]*"
+_CALL = re.compile(rf"^({_NAME})\(\s*\)$")
+_ASSIGN = re.compile(rf"^({_NAME})\s*=\s*(\S.*)$")
+_PRINT = re.compile(r"^print\((.*)\)$")
+CONSTANTS = {"OUTPUT_DCAMPS": 0.0, "OUTPUT_DCVOLTS": 1.0, "OUTPUT_OFF": 0.0, "OUTPUT_ON": 1.0,
+             "AUTORANGE_OFF": 0.0, "AUTORANGE_ON": 1.0}
+# attribute -> (low, high, power-on value)
+SETTINGS = {
+    "source.func": (0, 1, 1.0),
+    "source.levelv": (-202, 202, 0.0),
+    "source.leveli": (-1.515, 1.515, 0.0),
+    "source.limiti": (1e-9, 1.515, 100e-3),
+    "source.limitv": (10e-3, 202, 20.0),
+    "source.output": (0, 1, 0.0),
+    "source.rangev": (0, 202, 200e-3),
+    "source.autorangev": (0, 1, 1.0),
+    "measure.nplc": (0.001, 25, 1.0),
+    "measure.rangei": (0, 1.515, 100e-9),
+    "measure.autorangei": (0, 1, 1.0),
+}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.5e}"
+
+
+def _runtime(what: str) -> InstrumentCommandError:
+    return InstrumentCommandError(-286, f"TSP Runtime error at line 1: {what}")
+
+
+class Keithley2600BEmulator(LineEmulator):
+    """A two-channel 2636B on the simulated bench; ``handle(line)`` is its LAN port."""
+
+    identity = "Keithley Instruments Inc., Model 2636B, 4123457, 3.3.5"
+
+    def __init__(
+        self,
+        bench: SimulatedBench,
+        *,
+        faults: InstrumentFaults | None = None,
+        lock: AbstractContextManager[Any] | None = None,
+        wired_channel: str = "a",
+    ) -> None:
+        self.wired_channel = wired_channel
+        super().__init__(bench, faults=faults, lock=lock)
+
+    def reset(self) -> None:
+        self.channels = {ch: {k: v[2] for k, v in SETTINGS.items()} for ch in ("a", "b")}
+
+    def _channel(self, name: str) -> tuple[str, str]:
+        head, _, rest = name.partition(".")
+        if head not in ("smua", "smub"):
+            raise _runtime(f"attempt to index global '{head}' (a nil value)")
+        return head[-1], rest
+
+    def execute(self, line: str) -> str | None:
+        replies: list[str] = []
+        try:
+            for statement in (s.strip() for s in line.split(";")):
+                if statement:
+                    reply = self._statement(statement)
+                    if reply is not None:
+                        replies.append(reply)
+        except InstrumentCommandError as err:
+            self.errors.push(err.code, err.message)
+        return "\n".join(replies) if replies else None
+
+    def _statement(self, statement: str) -> str | None:
+        common = {"*IDN?": lambda: self.identity, "*RST": self.reset,
+                  "*CLS": self.errors.clear, "*OPC?": lambda: "1"}
+        if statement.upper() in common:
+            return common[statement.upper()]()
+        if match := _PRINT.match(statement):
+            values: list[str] = []
+            for expr in filter(None, (e.strip() for e in match.group(1).split(","))):
+                values.extend(self._evaluate(expr))
+            return "\t".join(values)
+        if match := _ASSIGN.match(statement):
+            self._assign(match.group(1), match.group(2).strip())
+            return None
+        if match := _CALL.match(statement):
+            self._call(match.group(1))
+            return None
+        token = statement.split()[0]
+        raise InstrumentCommandError(-285, f"TSP Syntax error at line 1: unexpected symbol "
+                                           f"near `{token}'")
+
+    def _number(self, expr: str) -> float:
+        try:
+            return float(expr)
+        except ValueError:
+            pass
+        ch, rest = self._channel(expr)
+        if rest in CONSTANTS:
+            return CONSTANTS[rest]
+        if rest in SETTINGS:
+            return self.channels[ch][rest]
+        raise _runtime(f"attempt to index field '{rest}' (a nil value)")
+
+    def _evaluate(self, expr: str) -> list[str]:
+        if call := _CALL.match(expr):
+            return self._call(call.group(1))
+        if expr == "errorqueue.count":
+            return [_fmt(len(self.errors))]
+        if expr.startswith('"') and expr.endswith('"'):
+            return [expr[1:-1]]
+        return [_fmt(self._number(expr))]
+
+    def _assign(self, target: str, expr: str) -> None:
+        ch, rest = self._channel(target)
+        if rest not in SETTINGS:
+            raise _runtime(f"attempt to set nonexistent attribute '{rest}'")
+        value = self._number(expr)
+        low, high, _ = SETTINGS[rest]
+        if value > high:
+            raise InstrumentCommandError(1102, "Parameter too big")
+        if value < low:
+            raise InstrumentCommandError(1103, "Parameter too small")
+        self.channels[ch][rest] = value
+
+    def _call(self, name: str) -> list[str]:
+        functions: dict[str, Callable[[], list[str]]] = {
+            "reset": lambda: self._void(self.reset),
+            "errorqueue.clear": lambda: self._void(self.errors.clear),
+            "errorqueue.next": self._next_error,
+        }
+        if name in functions:
+            return functions[name]()
+        ch, rest = self._channel(name)
+        if rest == "reset":
+            self.channels[ch] = {k: v[2] for k, v in SETTINGS.items()}
+            return []
+        if rest == "measure.i":
+            return [_fmt(self._measure(ch)[1])]
+        if rest == "measure.v":
+            return [_fmt(self._measure(ch)[0])]
+        if rest == "measure.iv":
+            volts, amps = self._measure(ch)
+            return [_fmt(amps), _fmt(volts)]
+        raise _runtime(f"attempt to call field '{rest}' (a nil value)")
+
+    @staticmethod
+    def _void(action: Callable[[], None]) -> list[str]:
+        action()
+        return []
+
+    def _next_error(self) -> list[str]:
+        code, message = self.errors.pop() or (0, "Queue Is Empty")
+        return [_fmt(code), message, _fmt(2 if code else 0), _fmt(0)]
+
+    def _measure(self, ch: str) -> tuple[float, float]:
+        state = self.channels[ch]
+        if not state["source.output"]:
+            return 0.0, 0.0
+        if state["source.func"] == 0:
+            return state["source.limitv"], state["source.leveli"]
+        volts = state["source.levelv"]
+        amps = self.bench.measure_current(volts) if ch == self.wired_channel else 0.0
+        limit = state["source.limiti"]
+        return volts, max(-limit, min(limit, amps))

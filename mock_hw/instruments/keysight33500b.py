@@ -1,0 +1,161 @@
+"""Emulated Keysight 33521B waveform generator firing pulses into the simulated bench.
+
+Channel 1 only (a 33521B); suffix ``1`` is accepted on SOURce, OUTPut and TRIGger.
+Accepts the function, levels (high/low or amplitude/offset), pulse period, width and
+edge times, polarity, load, burst and trigger commands, output, ``*TRG`` and ``*OPC?``.
+Levels are checked against the load (+-5 V into 50 ohm, +-10 V into high impedance) and
+high must stay above low; a width must fit in the period. A ``*TRG`` with the bus as
+trigger source, burst on in triggered mode, the pulse function and the output on fires
+``BURS:NCYC`` pulses: each calls ``bench.apply_pulse`` with the level the pulse reaches
+(high, or low under inverted polarity) and its width; the baseline is taken as 0 V.
+Otherwise ``*TRG`` is refused with -211 "Trigger ignored" (no pulse with the output off).
+"""
+
+from __future__ import annotations
+
+import math
+
+from mock_hw.instruments.errorqueue import InstrumentCommandError
+from mock_hw.instruments.scpi import ScpiEmulator, parse_bool, parse_choice, parse_number
+
+FUNCTIONS = ("SINusoid", "SQUare", "TRIangle", "RAMP", "PULSe", "PRBS", "NOISe", "ARB", "DC")
+INFINITE_LOAD = 9.9e37
+
+
+def _num(value: float) -> str:
+    return f"{value:+.14E}"
+
+
+def _conflict() -> InstrumentCommandError:
+    return InstrumentCommandError(-221, "Settings conflict")
+
+
+class Keysight33500BEmulator(ScpiEmulator):
+    """A 33521B on the simulated bench; ``handle(line)`` is its LAN socket port."""
+
+    identity = "Keysight Technologies,33521B,MY52400123,4.00-1.19-2.00-58-00"
+    no_error = '+0,"No error"'
+    queue_capacity = 20
+
+    def reset(self) -> None:
+        self.function = "SIN"
+        self.high, self.low = 0.05, -0.05
+        self.polarity = "NORM"
+        self.load = 50.0
+        self.period = 1e-3
+        self.width = 100e-6
+        self.lead_edge = self.trail_edge = 10e-9
+        self.burst = False
+        self.burst_mode = "TRIG"
+        self.cycles = 1
+        self.trigger_source = "IMM"
+        self.output = False
+        self.pulses_fired = 0
+
+    def define(self) -> None:
+        super().define()
+        c = self.command
+        c("[:SOURce#]:FUNCtion[:SHAPe]",
+          set=lambda a: setattr(self, "function", parse_choice(a, FUNCTIONS)),
+          get=lambda: self.function)
+        c("[:SOURce#]:VOLTage:HIGH", set=self._set_high, get=lambda: _num(self.high))
+        c("[:SOURce#]:VOLTage:LOW", set=self._set_low, get=lambda: _num(self.low))
+        c("[:SOURce#]:VOLTage[:AMPLitude]", set=self._set_amplitude,
+          get=lambda: _num(self.high - self.low))
+        c("[:SOURce#]:VOLTage:OFFSet", set=self._set_offset,
+          get=lambda: _num((self.high + self.low) / 2))
+        c("[:SOURce#]:FUNCtion:PULSe:PERiod", set=self._set_period, get=lambda: _num(self.period))
+        c("[:SOURce#]:FUNCtion:PULSe:WIDTh", set=self._set_width, get=lambda: _num(self.width))
+        c("[:SOURce#]:FUNCtion:PULSe:TRANsition[:BOTH]", set=self._set_edges,
+          get=lambda: _num(self.lead_edge))
+        c("[:SOURce#]:FUNCtion:PULSe:TRANsition:LEADing",
+          set=lambda a: setattr(self, "lead_edge", parse_number(a, 8.4e-9, 1e-6, 10e-9)),
+          get=lambda: _num(self.lead_edge))
+        c("[:SOURce#]:FUNCtion:PULSe:TRANsition:TRAiling",
+          set=lambda a: setattr(self, "trail_edge", parse_number(a, 8.4e-9, 1e-6, 10e-9)),
+          get=lambda: _num(self.trail_edge))
+        c("[:SOURce#]:BURSt:STATe", set=lambda a: setattr(self, "burst", parse_bool(a)),
+          get=lambda: "1" if self.burst else "0")
+        c("[:SOURce#]:BURSt:MODE",
+          set=lambda a: setattr(self, "burst_mode", parse_choice(a, ("TRIGgered", "GATed"))),
+          get=lambda: self.burst_mode)
+        c("[:SOURce#]:BURSt:NCYCles",
+          set=lambda a: setattr(self, "cycles", round(parse_number(a, 1, 1e8, 1))),
+          get=lambda: _num(self.cycles))
+        c(":TRIGger#:SOURce",
+          set=lambda a: setattr(self, "trigger_source",
+                                parse_choice(a, ("IMMediate", "EXTernal", "TIMer", "BUS"))),
+          get=lambda: self.trigger_source)
+        c(":OUTPut#[:STATe]", set=lambda a: setattr(self, "output", parse_bool(a)),
+          get=lambda: "1" if self.output else "0")
+        c(":OUTPut#:POLarity",
+          set=lambda a: setattr(self, "polarity", parse_choice(a, ("NORMal", "INVerted"))),
+          get=lambda: self.polarity)
+        c(":OUTPut#:LOAD", set=self._set_load,
+          get=lambda: _num(INFINITE_LOAD if math.isinf(self.load) else self.load))
+        self.common("*TRG", self._trigger)
+
+    def _level_limit(self) -> float:
+        return 10.0 if math.isinf(self.load) else 5.0 * self.load / (self.load + 50.0) * 2
+
+    def _level(self, args: str) -> float:
+        limit = self._level_limit()
+        return parse_number(args, -limit, limit, 0.0)
+
+    def _set_high(self, args: str) -> None:
+        high = self._level(args)
+        if high <= self.low:
+            raise _conflict()
+        self.high = high
+
+    def _set_low(self, args: str) -> None:
+        low = self._level(args)
+        if low >= self.high:
+            raise _conflict()
+        self.low = low
+
+    def _set_amplitude(self, args: str) -> None:
+        limit = self._level_limit()
+        amplitude = parse_number(args, 1e-3, 2 * limit, 0.1)
+        offset = (self.high + self.low) / 2
+        if abs(offset) + amplitude / 2 > limit:
+            raise _conflict()
+        self.high, self.low = offset + amplitude / 2, offset - amplitude / 2
+
+    def _set_offset(self, args: str) -> None:
+        limit = self._level_limit()
+        offset = parse_number(args, -limit, limit, 0.0)
+        half = (self.high - self.low) / 2
+        if abs(offset) + half > limit:
+            raise _conflict()
+        self.high, self.low = offset + half, offset - half
+
+    def _set_load(self, args: str) -> None:
+        text = args.strip().upper()
+        self.load = math.inf if text in ("INF", "INFINITY") else parse_number(args, 1, 1e4, 50)
+
+    def _set_period(self, args: str) -> None:
+        period = parse_number(args, 33e-9, 1e6, 1e-3)
+        if self.width >= period:
+            raise _conflict()
+        self.period = period
+
+    def _set_width(self, args: str) -> None:
+        width = parse_number(args, 16e-9, 1e6, 100e-6)
+        if width >= self.period:
+            raise _conflict()
+        self.width = width
+
+    def _set_edges(self, args: str) -> None:
+        self.lead_edge = self.trail_edge = parse_number(args, 8.4e-9, 1e-6, 10e-9)
+
+    def _trigger(self) -> None:
+        armed = (self.trigger_source == "BUS" and self.burst and self.burst_mode == "TRIG")
+        if not armed:
+            raise InstrumentCommandError(-211, "Trigger ignored")
+        if not (self.output and self.function == "PULS"):
+            return
+        level = self.high if self.polarity == "NORM" else self.low
+        for _ in range(self.cycles):
+            self.bench.apply_pulse(level, self.width)
+            self.pulses_fired += 1
