@@ -1,0 +1,7 @@
+"""Emulated FPGA board: firmware speaking the link protocol, fault injection, TCP server."""
+
+from mock_hw.fpga.faults import FaultInjection, FaultyLine
+from mock_hw.fpga.firmware import FirmwareConfig, FpgaFirmware
+from mock_hw.fpga.server import FpgaServer
+
+__all__ = ["FaultInjection", "FaultyLine", "FirmwareConfig", "FpgaFirmware", "FpgaServer"]
