@@ -72,6 +72,10 @@ class ArchiveWriter:
         ds[n:] = rows
         self._maybe_flush()
 
+    def table(self, name: str) -> np.ndarray:
+        """Everything appended to table ``name`` so far."""
+        return self._file[name][...]
+
     def write(self, name: str, values: np.ndarray, index: Any = ...) -> None:
         """Write ``values`` into the fixed-shape dataset ``name`` (at ``index``)."""
         self._file[name][index] = values

@@ -20,6 +20,9 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True)
+"""Progress, messages and errors."""
+report = Console()
+"""Results: tables and summaries (stdout, so they can be redirected)."""
 _debug = False
 
 

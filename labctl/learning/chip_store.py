@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from drivers.errors import ConfigError
 from labctl.bench import Bench
 from labctl.learning.store import WriteStats
 from protocols.calibration import GateCalibration
@@ -64,7 +65,9 @@ class ChipStore:
             self.maps[name] = map_layer(shape, first, rows, cols)
             first += len(self.maps[name].tiles)
         if first > bench.geometry[0]:
-            raise ValueError(f"layers need {first} tiles, the chip has {bench.geometry[0]}")
+            raise ConfigError(f"the network needs {first} tiles of {rows}x{cols} cells but the "
+                              f"chip has {bench.geometry[0]}: use a smaller --hidden or a "
+                              "setup with more tiles")
         self._g = np.full(bench.geometry[0] * rows * cols, np.nan)
         self._levels: dict[str, NDArray[np.int64]] = {}
         self._weights: dict[str, torch.Tensor] = {}
@@ -102,11 +105,11 @@ class ChipStore:
 
     def refresh(self) -> None:
         """Read the whole chip back, so relaxation and drift since programming count."""
+        _, rows, cols = self.bench.geometry
         for m in self.maps.values():
             for tile in m.tiles:
-                _, rows, cols = self.bench.geometry
-                g = self.bench.read_array(tile).reshape(-1)
-                self._g[tile * rows * cols:(tile + 1) * rows * cols] = g
+                self._g[tile * rows * cols:(tile + 1) * rows * cols] = (
+                    self.bench.read_array(tile).reshape(-1))
         self._weights.clear()
 
     def bench_seconds(self) -> float:

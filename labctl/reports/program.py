@@ -26,7 +26,7 @@ def program_summary(levels: np.ndarray, writes: np.ndarray, verify: np.ndarray) 
         per_level.append({
             "level": lv,
             "target": float(plan.centres[lv]),
-            "cells": int(len(w)),
+            "cells": len(w),
             "g_mean": float(g.mean()) if g.size else None,
             "g_sigma": float(g.std()) if g.size > 1 else None,
             "pulses_mean": float(w["pulses"].mean()) if len(w) else None,

@@ -1,0 +1,101 @@
+"""``labctl program``: multi-level write-verify of a region, archived, summarised, plotted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from drivers.errors import ConfigError, LabError
+from labctl.archive import Archive, ArchiveWriter
+from labctl.backends import chip_geometry, open_bench
+from labctl.cli.app import app, console, report
+from labctl.cli.progress import phase_progress
+from labctl.plots.program import plot_program
+from labctl.programming import ProgramConfig, layout_for, run_program, validate
+
+
+def default_out(kind: str) -> Path:
+    """``runs/<kind>-<local time>.h5``: every run is archived unless told where."""
+    return Path("runs") / f"{kind}-{datetime.now():%Y%m%d-%H%M%S}.h5"
+
+
+@app.command()
+def program(
+    levels: Annotated[int, typer.Option(help="Number of conductance levels (>= 2).")] = 8,
+    backend: Annotated[str, typer.Option(help="mock (simulated chip) or chip (--setup).")] = "mock",
+    setup: Annotated[Path | None, typer.Option(help="Bench setup TOML (for chip).")] = None,
+    tile: Annotated[int, typer.Option(help="Tile to program.")] = 0,
+    rows: Annotated[str, typer.Option(help="Rows START:STOP (STOP exclusive).")] = "0:128",
+    cols: Annotated[str, typer.Option(help="Columns START:STOP (STOP exclusive).")] = "0:128",
+    pattern: Annotated[str, typer.Option(help="random, checkerboard or ramp.")] = "random",
+    g_min: Annotated[float, typer.Option(help="Lowest level centre (µS).")] = 10.0,
+    g_max: Annotated[float, typer.Option(help="Highest level centre (µS).")] = 120.0,
+    tolerance: Annotated[float, typer.Option(help="Half-width of each band (µS).")] = 2.0,
+    mode: Annotated[str, typer.Option(help="fpga (offloaded) or host (pulse by pulse).")] = "fpga",
+    wait: Annotated[float, typer.Option(help="Wait before the 2nd read-back (s).")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Seed of the pattern and simulated chip.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Archive (default runs/program-<time>.h5).")
+                   ] = None,
+    plot: Annotated[bool, typer.Option(help="Also write a PNG next to the archive.")] = False,
+) -> None:
+    """Program a region of the array to N conductance levels with write-verify."""
+    try:
+        config = ProgramConfig(levels=levels, g_min=g_min * 1e-6, g_max=g_max * 1e-6,
+                               tolerance=tolerance * 1e-6, tile=tile, rows=rows, cols=cols,
+                               pattern=pattern, mode=mode, wait=wait, seed=seed)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise ConfigError(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}") from None
+    validate(config, chip_geometry(backend, setup))
+    out = out or default_out("program")
+    with open_bench(backend, setup, seed) as bench:
+        archive = ArchiveWriter(out, "program", layout_for(config, bench.geometry),
+                                backend=backend, seed=seed, config=config.model_dump(),
+                                instruments=bench.identities)
+        try:
+            with phase_progress() as progress:
+                result = run_program(config, bench, archive, progress)
+        except KeyboardInterrupt:
+            archive.close("interrupted", {})
+            raise LabError(f"interrupted; bench left safe, archive {out} holds the cells "
+                           "programmed so far") from None
+        except BaseException:
+            archive.abandon()
+            raise
+        archive.close("complete", result.summary)
+    print_program_summary(result.summary)
+    console.print(f"archive: {out}")
+    if plot:
+        with Archive(out) as a:
+            console.print(f"plot: {plot_program(a, out.with_suffix('.png'))}")
+
+
+def print_program_summary(s: dict) -> None:
+    """Per-level table and overall figures of a programming run."""
+    table = Table(title=f"{s['cells']} cells, {s['levels']} levels, "
+                        f"±{s['tolerance'] * 1e6:g} µS")
+    for col in ("level", "target µS", "cells", "mean G µS", "σ G µS", "pulses mean",
+                "pulses p95", "success %"):
+        table.add_column(col, justify="right")
+    for lv in s["per_level"]:
+        table.add_row(str(lv["level"]), f"{lv['target'] * 1e6:.1f}", str(lv["cells"]),
+                      _fmt(lv["g_mean"], 1e6, ".2f"), _fmt(lv["g_sigma"], 1e6, ".2f"),
+                      _fmt(lv["pulses_mean"], 1, ".1f"), _fmt(lv["pulses_p95"], 1, ".0f"),
+                      _fmt(lv["success_rate"], 100, ".2f"))
+    report.print(table)
+    rb = ", ".join(f"{float(d):g} s: {e * 100:.2f} %" for d, e in s["readback_error"].items())
+    report.print(f"success {s['success_rate'] * 100:.2f} %   pulses/cell mean "
+                  f"{s['pulses_mean']:.1f} p95 {s['pulses_p95']:.0f}   read-back error {rb}")
+    if "bench_time" in s:
+        report.print(f"bench time {s['bench_time']:.3f} s (estimated)   host round trips "
+                      f"{s['round_trips']} ({s['host_round_trips_per_cell']:.4f} per cell)   "
+                      f"link retries {s['link_retries']}")
+
+
+def _fmt(value: float | None, scale: float, spec: str) -> str:
+    return "-" if value is None else format(value * scale, spec)

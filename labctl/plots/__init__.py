@@ -1,0 +1,1 @@
+"""Figures re-made from archives (PNG, matplotlib Agg)."""

@@ -1,0 +1,141 @@
+"""``labctl program``: form, program a region to N levels, read back now and after a wait."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from labctl.archive import ArchiveWriter
+from labctl.archive.schema import LEVEL_DTYPE, VERIFY_DTYPE, WRITE_DTYPE, Layout, program_layout
+from labctl.bench import Bench
+from labctl.region import Region, target_pattern
+from labctl.reports.program import program_summary
+from protocols.levels import LevelPlan
+
+Progress = Callable[[str, int, int], None]
+"""Called as (phase, done, total) while a run goes."""
+
+
+class ProgramConfig(BaseModel):
+    """Everything that defines a programming run (stored in the archive as JSON)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    levels: int = Field(8, description="Number of conductance levels.")
+    g_min: float = Field(10e-6, gt=0, description="Lowest level centre (S).")
+    g_max: float = Field(120e-6, gt=0, description="Highest level centre (S).")
+    tolerance: float = Field(2e-6, gt=0, description="Half-width of each level's band (S).")
+    tile: int = Field(0, ge=0)
+    rows: str = "0:128"
+    cols: str = "0:128"
+    pattern: Literal["random", "checkerboard", "ramp"] = "random"
+    mode: Literal["fpga", "host"] = "fpga"
+    wait: float = Field(60.0, ge=0, description="Wait before the second read-back (s).")
+    chunk: int = Field(1024, ge=1, description="Cells per write-verify batch.")
+    seed: int = 0
+
+    @property
+    def region(self) -> Region:
+        return Region.parse(self.tile, self.rows, self.cols)
+
+    @property
+    def plan(self) -> LevelPlan:
+        return LevelPlan(self.g_min, self.g_max, self.levels, self.tolerance)
+
+
+@dataclass
+class ProgramResult:
+    summary: dict[str, Any]
+    plan: LevelPlan
+
+
+def validate(config: ProgramConfig, geometry: tuple[int, int, int]) -> None:
+    """Raise ConfigError for anything wrong with the request, before the bench is touched."""
+    _ = config.plan  # the plan checks the levels against the window and tolerance
+    config.region.check(*geometry)
+
+
+def run_program(config: ProgramConfig, bench: Bench, archive: ArchiveWriter,
+                progress: Progress) -> ProgramResult:
+    """Program the region, archiving every write as it completes; returns the key figures."""
+    plan = config.plan
+    region = config.region
+    _, rows, cols = bench.geometry
+    rng = np.random.default_rng(config.seed)
+    cells = region.cells(rows, cols)
+    targets = target_pattern(config.pattern, region.shape, plan.n_levels, rng).ravel()
+    levels = np.zeros(plan.n_levels, LEVEL_DTYPE)
+    levels["level"] = np.arange(plan.n_levels)
+    levels["centre"] = plan.centres
+    levels["lo"], levels["hi"] = plan.band(levels["level"])
+    archive.append("levels", levels)
+
+    progress("forming", 0, cells.size)
+    bench.form(cells)
+    progress("forming", cells.size, cells.size)
+    progress("calibrating", 0, 1)
+    calibration = bench.calibrate_gate(cells[:: max(1, cells.size // 256)])
+    progress("calibrating", 1, 1)
+
+    lo, hi = plan.band(targets)
+    written = 0
+    for start in range(0, cells.size, config.chunk):
+        part = slice(start, start + config.chunk)
+        records = bench.program(cells[part], lo[part], hi[part], mode=config.mode,
+                                gate_start=calibration.start_gate(lo[part]))
+        archive.append("writes", _write_rows(records, targets[part], rows, cols))
+        written += records.size
+        progress("programming", written, cells.size)
+    archive.flush()
+
+    t_programmed = bench.clock()
+    _read_back(bench, archive, cells, targets, delay=0.0, region=region)
+    if config.wait > 0:
+        progress("waiting", 0, 1)
+        bench.wait(config.wait - (bench.clock() - t_programmed))
+        progress("waiting", 1, 1)
+        _read_back(bench, archive, cells, targets, delay=config.wait, region=None)
+    archive.flush()
+    return ProgramResult(summary=_summary_from(archive, bench), plan=plan)
+
+
+def _write_rows(records: np.ndarray, levels: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    out = np.zeros(records.size, WRITE_DTYPE)
+    for name in WRITE_DTYPE.names:
+        if name in records.dtype.names:
+            out[name] = records[name]
+    tile, rest = np.divmod(records["cell"].astype(np.int64), rows * cols)
+    out["tile"], out["row"], out["col"] = tile, *np.divmod(rest, cols)
+    out["level"] = levels
+    return out
+
+
+def _read_back(bench: Bench, archive: ArchiveWriter, cells: np.ndarray, levels: np.ndarray,
+               delay: float, region: Region | None) -> None:
+    g = bench.read(cells)
+    rows = np.zeros(cells.size, VERIFY_DTYPE)
+    rows["cell"], rows["level"], rows["delay"], rows["g"] = cells, levels, delay, g
+    archive.append("verify", rows)
+    if region is not None:
+        archive.write(f"maps/tile{region.tile}", g.reshape(region.shape),
+                      (slice(region.row_start, region.row_stop),
+                       slice(region.col_start, region.col_stop)))
+
+
+def _summary_from(archive: ArchiveWriter, bench: Bench) -> dict[str, Any]:
+    summary = program_summary(archive.table("levels"), archive.table("writes"),
+                              archive.table("verify"))
+    summary["bench_time"] = bench.clock()
+    summary.update(bench.link_stats())
+    summary["host_round_trips_per_cell"] = summary["round_trips"] / max(summary["cells"], 1)
+    return summary
+
+
+def layout_for(config: ProgramConfig, geometry: tuple[int, int, int]) -> Layout:
+    """The archive layout of this run."""
+    _, rows, cols = geometry
+    return program_layout([config.tile], rows, cols)
