@@ -112,7 +112,7 @@ class Keysight33500B(ScpiInstrument, PulseGenerator):
         self._configured = False
         self.function = "PULS"
         self.load = "INF"
-        self.pulse_period = max(10 * limits.pulse_width_max, 1e-6)
+        self.pulse_period = max(10 * limits.pulse_width_max, 1e-3)  # above the *RST width
         self.burst_mode = "TRIG"
         self.burst_cycles = 1
         self.trigger_source = "BUS"
