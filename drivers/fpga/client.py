@@ -20,7 +20,6 @@ from numpy.typing import ArrayLike, NDArray
 from drivers.errors import SafetyLimitError
 from drivers.fpga import payloads as pl
 from drivers.fpga.codec import (
-    HEADER_SIZE,
     VERSION,
     Command,
     DamagedFrame,
@@ -199,7 +198,7 @@ class FpgaLink:
         return self._identity or self.identify()
 
     def _payload_room(self) -> int:
-        return self.identity.max_payload - HEADER_SIZE
+        return self.identity.max_payload
 
     def _indices(self, name: str, values: ArrayLike, stop: int) -> NDArray[np.int64]:
         idx = np.atleast_1d(np.asarray(values))
@@ -324,8 +323,9 @@ class FpgaLink:
         p = np.zeros((0, 2), np.int64) if pairs is None else np.asarray(pairs).reshape(-1, 2)
         p = self._indices("pair column", p, ident.cols).reshape(-1, 2)
         outputs = p.shape[0] or ident.cols
-        per_frame = min(65535, (self._payload_room() - 8 - 4 * p.shape[0])
-                        // (2 * max(ident.rows, outputs)))
+        room = self._payload_room()
+        per_frame = min(65535, (room - 8 - 4 * p.shape[0]) // (2 * ident.rows),
+                        (room - 4) // (2 * outputs))
         if per_frame < 1:
             raise InvalidRequestError("too many column pairs for one frame")
         out = [pl.parse_mvm(self._transact(Command.MVM, pl.mvm_request(tile, x[s], p)),
@@ -363,7 +363,9 @@ class FpgaLink:
         self._check_volts("gate_start", given)
         if np.any(given < 0):
             raise InvalidRequestError("per-cell gate_start must be >= 0 V")
-        per_frame = (self._payload_room() - pl.WV_PARAMS_SIZE - 8) // pl.WV_RESULT_DTYPE.itemsize
+        room = self._payload_room()
+        per_frame = min((room - pl.WV_PARAMS_SIZE - 4) // pl.WV_CELL_DTYPE.itemsize,
+                        (room - 8) // pl.WV_RESULT_DTYPE.itemsize)
         results = empty_results(idx.size)
         self.last_batch_time = 0.0
         for s in _chunks(idx.size, per_frame):
