@@ -21,6 +21,14 @@ from pyvisa.constants import StatusCode
 
 from drivers.errors import ConnectionLost, InstrumentTimeout
 
+_IO_ERRORS = (pyvisa.VisaIOError, OSError)
+"""What a VISA session raises when the link breaks: pyvisa's own error, or (pyvisa-py
+sockets) the operating system's, e.g. a refused or reset connection."""
+
+
+def _describe(err: Exception) -> str:
+    return err.description if isinstance(err, pyvisa.VisaIOError) else str(err)
+
 
 class LineTransport(ABC):
     """One instrument connection exchanging text lines (terminations are the transport's)."""
@@ -126,8 +134,8 @@ class VisaTransport(LineTransport):
         self._resource: Any | None = None
         try:
             self._open()
-        except pyvisa.VisaIOError as err:
-            raise ConnectionLost(resource_name, f"could not open it ({err.description})") from err
+        except _IO_ERRORS as err:
+            raise ConnectionLost(resource_name, f"could not open it ({_describe(err)})") from err
 
     def _open(self) -> None:
         self._resource = self._rm.open_resource(
@@ -141,27 +149,27 @@ class VisaTransport(LineTransport):
         if self._resource is not None:
             try:
                 self._resource.close()
-            except pyvisa.VisaIOError as err:
-                self.log.debug("close after failure: %s", err.description)
+            except _IO_ERRORS as err:
+                self.log.debug("close after failure: %s", _describe(err))
             self._resource = None
 
-    def _reconnect(self, cause: pyvisa.VisaIOError) -> None:
+    def _reconnect(self, cause: Exception) -> None:
         self._close_resource()
         for attempt in range(1, self.reconnect_attempts + 1):
-            self.log.warning("reconnecting (attempt %d) after %s", attempt, cause.description)
+            self.log.warning("reconnecting (attempt %d) after %s", attempt, _describe(cause))
             time.sleep(self.reconnect_backoff * attempt)
             try:
                 self._open()
                 return
-            except pyvisa.VisaIOError as err:
+            except _IO_ERRORS as err:
                 cause = err
         raise ConnectionLost(
             self.resource_name,
-            f"reconnect failed after {self.reconnect_attempts} attempt(s): {cause.description}",
+            f"reconnect failed after {self.reconnect_attempts} attempt(s): {_describe(cause)}",
         ) from cause
 
-    def _is_timeout(self, err: pyvisa.VisaIOError) -> bool:
-        return err.error_code == StatusCode.error_timeout
+    def _is_timeout(self, err: Exception) -> bool:
+        return isinstance(err, pyvisa.VisaIOError) and err.error_code == StatusCode.error_timeout
 
     def _session(self) -> Any:
         if self._resource is None:
@@ -171,21 +179,21 @@ class VisaTransport(LineTransport):
     def _write(self, line: str) -> None:
         try:
             self._session().write(line)
-        except pyvisa.VisaIOError as err:
+        except _IO_ERRORS as err:
             if self._is_timeout(err):
                 raise InstrumentTimeout(self.resource_name, self.timeout) from err
             self._reconnect(err)
             try:
                 self._session().write(line)
-            except pyvisa.VisaIOError as again:
+            except _IO_ERRORS as again:
                 raise ConnectionLost(
-                    self.resource_name, f"write failed after reconnect: {again.description}"
+                    self.resource_name, f"write failed after reconnect: {_describe(again)}"
                 ) from again
 
     def _read(self) -> str:
         try:
             return str(self._session().read())
-        except pyvisa.VisaIOError as err:
+        except _IO_ERRORS as err:
             if self._is_timeout(err):
                 raise InstrumentTimeout(self.resource_name, self.timeout) from err
             self._reconnect(err)
