@@ -47,7 +47,8 @@ class SimulatedBench:
         """Address exactly ``cells`` (flat indices)."""
         idx = np.asarray(cells, dtype=np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= self.array.n_cells):
-            raise ModelParameterError("cells", int(idx.max()), f"0 to {self.array.n_cells - 1}")
+            bad = idx.min() if idx.min() < 0 else idx.max()
+            raise ModelParameterError("cells", int(bad), f"0 to {self.array.n_cells - 1}")
         self.selected[:] = False
         self.selected[idx] = True
 
@@ -61,7 +62,9 @@ class SimulatedBench:
         """Fire the pulse generator: SET where it drives a bit line, RESET a source line.
 
         A negative pulse on a bit line is a RESET, as is a positive one on a source line;
-        the other end of the cell must be grounded and the gate on.
+        the other end of the cell must be grounded and the gate on. Cells reached through
+        bit lines and through source lines see the same pulse, so the clock moves by one
+        width.
         """
         cells = np.flatnonzero(self.selected)
         bl, sl, gate = self._terminals(cells)
@@ -71,9 +74,11 @@ class SimulatedBench:
         none = np.zeros_like(on_bl)
         set_mask = on_bl if amplitude > 0 else none
         reset_mask = on_sl if amplitude > 0 else (on_bl if amplitude < 0 else none)
+        start = self.array.clock
         if set_mask.any():
             self.array.set_pulse(cells[set_mask], amplitude, gate[set_mask], width)
         if reset_mask.any():
+            self.array.clock = start
             self.array.reset_pulse(cells[reset_mask], abs(amplitude), gate[reset_mask], width)
         if not (set_mask.any() or reset_mask.any()):
             self.array.advance(width)
