@@ -32,7 +32,7 @@ class SafetyLimits(BaseModel):
     compliance_current_max: float = Field(
         1e-3, gt=0, description="Largest SMU current limit (A)."
     )
-    pulse_width_min: float = Field(10e-9, gt=0, description="Shortest pulse (s).")
+    pulse_width_min: float = Field(20e-9, gt=0, description="Shortest pulse (s).")
     pulse_width_max: float = Field(1e-3, gt=0, description="Longest pulse (s).")
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from drivers.errors import ConfigError
@@ -31,7 +32,7 @@ BACKENDS = ("mock", "chip")
 
 MOCK_LIMITS = SafetyLimits(smu_voltage_max=0.5, pulse_voltage_max=4.0, bit_line_voltage_max=4.0,
                            source_line_voltage_max=3.5, gate_voltage_max=4.0,
-                           compliance_current_max=1e-3, pulse_width_min=10e-9,
+                           compliance_current_max=1e-3, pulse_width_min=20e-9,
                            pulse_width_max=10e-6)
 """Safety limits of the simulated bench: those of data/setups/mock-server.toml."""
 
@@ -88,16 +89,33 @@ def _visa(name: str, inst: object) -> LineTransport:
 
 
 def chip_bench(setup: Setup) -> Bench:
-    """The setup's instruments over VISA and the serial link, checked against its limits."""
+    """The setup's instruments over VISA and the serial link, checked against its limits.
+
+    If one instrument cannot be opened, those already open are left safe and closed.
+    """
     limits = setup.safety
-    smu: SourceMeter
-    if setup.smu.model == "keithley2400":
-        smu = Keithley2400(_visa("smu", setup.smu), limits)
-    else:
-        smu = Keithley2600B(_visa("smu", setup.smu), limits, channel=setup.smu.channel)
-    pulse: PulseGenerator = Keysight33500B(_visa("pulse", setup.pulse_generator), limits)
-    fpga = FpgaLink.from_url(setup.fpga.url, baudrate=setup.fpga.baudrate,
-                             timeout=setup.fpga.timeout, retries=setup.fpga.retries)
-    start = time.monotonic()
-    return Bench(smu, pulse, fpga, BenchClock(now=lambda: time.monotonic() - start,
-                                              sleep=time.sleep), backend="chip")
+    with ExitStack() as opened:
+        smu: SourceMeter
+        if setup.smu.model == "keithley2400":
+            smu = Keithley2400(_visa("smu", setup.smu), limits)
+        else:
+            smu = Keithley2600B(_visa("smu", setup.smu), limits, channel=setup.smu.channel)
+        opened.callback(_shut, smu)
+        pulse: PulseGenerator = Keysight33500B(_visa("pulse", setup.pulse_generator), limits,
+                                               channel=setup.pulse_generator.channel)
+        opened.callback(_shut, pulse)
+        fpga = FpgaLink.from_url(setup.fpga.url, baudrate=setup.fpga.baudrate,
+                                 timeout=setup.fpga.timeout, retries=setup.fpga.retries)
+        opened.callback(fpga.close)
+        start = time.monotonic()
+        bench = Bench(smu, pulse, fpga, BenchClock(now=lambda: time.monotonic() - start,
+                                                   sleep=time.sleep), backend="chip")
+        opened.pop_all()
+    return bench
+
+
+def _shut(instrument: SourceMeter | PulseGenerator) -> None:
+    try:
+        instrument.output_off()
+    finally:
+        instrument.close()

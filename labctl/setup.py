@@ -10,10 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pyvisa import rname
 
 from drivers.errors import ConfigError
+from drivers.pulse.keysight33500b import Keysight33500B
 from drivers.safety import SafetyLimits
+from drivers.smu.keithley2400 import Keithley2400
+from drivers.smu.keithley2600b import Keithley2600B
 
-SMU_MODELS = ("keithley2400", "keithley2600b")
-PULSE_MODELS = ("keysight33500b",)
+SMU_DRIVERS = {"keithley2400": Keithley2400, "keithley2600b": Keithley2600B}
+PULSE_DRIVERS = {"keysight33500b": Keysight33500B}
+SMU_MODELS = tuple(SMU_DRIVERS)
+PULSE_MODELS = tuple(PULSE_DRIVERS)
 
 
 class _Strict(BaseModel):
@@ -91,12 +96,40 @@ def load_setup(path: str | Path) -> Setup:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(f"setup file {path} is not valid TOML: {err}") from None
     try:
-        return Setup.model_validate(data)
+        setup = Setup.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"setup file {path}: [{where}] {first['msg']}"
                           f"{_hint(first)}") from None
+    check_capabilities(setup, path)
+    return setup
+
+
+def check_capabilities(setup: Setup, path: Path) -> None:
+    """Refuse safety limits the instruments themselves cannot honour (from their drivers)."""
+    smu = SMU_DRIVERS[setup.smu.model]
+    pulse = PULSE_DRIVERS[setup.pulse_generator.model]
+    s = setup.safety
+    checks = (
+        ("smu", setup.smu.model, "smu_voltage_max", s.smu_voltage_max,
+         smu.source_voltage.validator.high),
+        ("smu", setup.smu.model, "compliance_current_max", s.compliance_current_max,
+         smu.compliance_current.validator.high),
+        ("pulse_generator", setup.pulse_generator.model, "pulse_voltage_max",
+         s.pulse_voltage_max, pulse.high_level.validator.high),
+        ("pulse_generator", setup.pulse_generator.model, "pulse_width_max", s.pulse_width_max,
+         pulse.pulse_width.validator.high),
+    )
+    for role, model, name, limit, most in checks:
+        if limit > most:
+            raise ConfigError(f"setup file {path}: safety.{name} = {limit:g} is beyond what the "
+                              f"{role} ({model}) can do ({most:g}); lower it")
+    shortest = pulse.pulse_width.validator.low
+    if s.pulse_width_min < shortest:
+        raise ConfigError(f"setup file {path}: safety.pulse_width_min = {s.pulse_width_min:g} s "
+                          f"is shorter than the {setup.pulse_generator.model} can make "
+                          f"({shortest:g} s); raise it")
 
 
 def _hint(error: dict) -> str:

@@ -1,0 +1,45 @@
+"""``labctl check``: open every instrument of a setup, show who answers, leave the bench safe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from drivers.errors import ConfigError
+from labctl.backends import chip_bench
+from labctl.cli.app import app, report
+from labctl.setup import load_setup
+
+
+@app.command()
+def check(
+    setup: Annotated[Path, typer.Option(help="Bench setup TOML to check.")],
+) -> None:
+    """Open the setup's instruments, print their identities and limits, then make all safe."""
+    bench_setup = load_setup(setup)
+    with chip_bench(bench_setup) as bench:
+        tiles, rows, cols = bench.geometry
+        chip = bench_setup.chip
+        if (chip.rows, chip.cols) != (rows, cols) or chip.tiles > tiles:
+            raise ConfigError(
+                f"setup {setup} describes {chip.tiles} x {chip.rows} x {chip.cols} cells but the "
+                f"FPGA board reports {tiles} x {rows} x {cols}; correct the [chip] section")
+        identities = bench.identities
+    table = Table(title=f"{bench_setup.name}: every instrument answered; bench left safe")
+    table.add_column("role")
+    table.add_column("address")
+    table.add_column("identity")
+    table.add_row("smu", bench_setup.smu.resource, identities["smu"])
+    table.add_row("pulse generator", bench_setup.pulse_generator.resource,
+                  identities["pulse_generator"])
+    table.add_row("fpga", bench_setup.fpga.url, identities["fpga"])
+    report.print(table)
+    limits = bench_setup.safety
+    report.print(
+        f"limits: SMU ±{limits.smu_voltage_max:g} V, pulses ±{limits.pulse_voltage_max:g} V "
+        f"({limits.pulse_width_min:g}-{limits.pulse_width_max:g} s), bit lines "
+        f"±{limits.bit_line_voltage_max:g} V, source lines ±{limits.source_line_voltage_max:g} V, "
+        f"gates ±{limits.gate_voltage_max:g} V, compliance {limits.compliance_current_max:g} A")
