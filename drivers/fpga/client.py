@@ -9,6 +9,7 @@ without executing again, so a retry never applies a pulse twice.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from types import TracebackType
@@ -96,10 +97,11 @@ class FpgaLink:
         self._seq = 0
         self._decoder = FrameDecoder()
         self._identity: pl.Identity | None = None
+        self._lock = threading.RLock()
 
     @classmethod
-    def from_url(cls, url: str, *, baudrate: int = 921_600, timeout: float = 1.0,
-                 **kwargs: float | int) -> FpgaLink:
+    def from_url(cls, url: str, *, baudrate: int = 921_600, retries: int = 3,
+                 timeout: float = 1.0, long_timeout: float = 120.0) -> FpgaLink:
         """Open a serial device path or a pyserial URL such as ``socket://127.0.0.1:5027``."""
         import serial
 
@@ -108,7 +110,7 @@ class FpgaLink:
         except (serial.SerialException, ValueError) as err:
             raise LinkError(f"cannot open FPGA port {url!r}: {err}; check the device path or "
                             f"that the server behind the URL is running") from err
-        return cls(port, timeout=timeout, **kwargs)  # type: ignore[arg-type]
+        return cls(port, retries=retries, timeout=timeout, long_timeout=long_timeout)
 
     def close(self) -> None:
         """Close the port."""
@@ -123,36 +125,48 @@ class FpgaLink:
 
     # ----------------------------------------------------------------- transactions
     def _transact(self, command: Command, payload: bytes = b"") -> bytes:
+        with self._lock:
+            return self._exchange(command, payload)
+
+    def _exchange(self, command: Command, payload: bytes) -> bytes:
         seq = self._seq
         self._seq = (seq + 1) & 0xFFFF
         frame = encode_frame(Kind.REQUEST, command, seq, payload)
         timeout = self.long_timeout if command in _LONG_COMMANDS else self.timeout
-        self.port.timeout = timeout
+        if self.port.timeout != timeout:
+            self.port.timeout = timeout
         error: LinkError | None = None
         for attempt in range(self.retry_limit + 1):
             if attempt:
                 self.retries += 1
                 log.warning("retrying %s seq %d (attempt %d) after: %s", command.name, seq,
                             attempt + 1, error)
-            self.port.reset_input_buffer()
             self._decoder.clear()
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("TX %s", _hex(frame))
-            self.port.write(frame)
-            self.round_trips += 1
             try:
+                self.port.reset_input_buffer()
+                self.port.write(frame)
+                self.round_trips += 1
                 reply = self._receive(command, seq, timeout)
             except (LinkTimeout, CRCError) as err:
                 error = err
                 continue
+            except OSError as err:
+                raise LinkError(f"FPGA port failed during {command.name}: {err}; check the "
+                                f"cable, or that the server behind the URL still runs") from err
             if reply.kind == Kind.ACK:
                 return reply.payload
             code, message = pl.parse_nak(reply.payload)
-            name = ErrorCode(code).name if code in ErrorCode._value2member_map_ else "UNKNOWN"
+            try:
+                name = ErrorCode(code).name
+            except ValueError:
+                name = "UNKNOWN"
             if code != ErrorCode.BAD_CRC:
                 raise FirmwareError(code, name, message, command.name)
             error = NAKError(code, name, message, command.name)
         assert error is not None
+        error.add_note(f"gave up after {self.retry_limit} retries of the same frame")
         raise error
 
     def _receive(self, command: Command, seq: int, timeout: float) -> Frame:

@@ -6,6 +6,8 @@ import struct
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.fpga.codec import Command, ErrorCode, Frame, FrameDecoder, Kind, encode_frame
 from mock_hw import DeviceModel, RRAMArray, SimulatedBench
@@ -177,3 +179,13 @@ def test_wait_then_verify_absorbs_relaxation() -> None:
     assert np.all(waited["time"][waited["success"] == 1] >= 100.0)
     assert waited["pulses"].sum() > plain["pulses"].sum()
     assert in_band_later(array_waited) > in_band_later(array_plain) + 0.05
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=600), st.integers(0, 0xFFFF))
+def test_firmware_survives_any_bytes(garbage: bytes, seq: int) -> None:
+    fw = FpgaFirmware(SimulatedBench(RRAMArray(SMALL, seed=3)))
+    identify = encode_frame(Kind.REQUEST, Command.IDENTIFY, seq, b"")
+    replies = FrameDecoder().feed(fw.handle(garbage) + fw.handle(bytes(600) + identify))
+    assert replies and replies[-1].seq == seq and replies[-1].kind == Kind.ACK
+    assert all(isinstance(r, Frame) for r in replies)
