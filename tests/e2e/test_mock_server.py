@@ -1,0 +1,82 @@
+"""Independent clients reach the emulated bench through pyvisa-py and pyserial on loopback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from drivers.fpga import FpgaLink
+from drivers.pulse.keysight33500b import Keysight33500B
+from drivers.safety import SafetyLimits
+from drivers.smu.keithley2400 import Keithley2400
+from drivers.transport import VisaTransport
+from tests.e2e.conftest import MockServer
+
+LIMITS = SafetyLimits(smu_voltage_max=0.5, pulse_voltage_max=4.0, pulse_width_min=20e-9,
+                      pulse_width_max=10e-6)
+
+
+def test_select_set_and_read_a_cell_over_visa_and_serial(mock_server: MockServer) -> None:
+    smu = Keithley2400(VisaTransport(f"TCPIP0::127.0.0.1::{mock_server.smu}::SOCKET",
+                                     name="smu", timeout=10), LIMITS)
+    pulse = Keysight33500B(VisaTransport(f"TCPIP0::127.0.0.1::{mock_server.pulse}::SOCKET",
+                                         name="pulse", timeout=10), LIMITS)
+    fpga = FpgaLink.from_url(f"socket://127.0.0.1:{mock_server.fpga}", timeout=5)
+    try:
+        assert "MODEL 2400" in smu.identity and "33521B" in pulse.identity
+        assert fpga.identify().rows == 128
+        cell, row, col = 5 * 128 + 7, 5, 7
+
+        def read() -> float:
+            fpga.route(0, bit_lines=[col], source_lines=[], to="smu")
+            fpga.route(0, bit_lines=[], source_lines=[row], to="ground")
+            fpga.set_gate(0, [row], [2.5])
+            smu.apply_voltage(0.2, 1e-3)
+            current = smu.measure_current()
+            smu.output_off()
+            return current
+
+        def fire(line: str, volts: float, gate: float) -> None:
+            fpga.route(0, bit_lines=[col], source_lines=[],
+                       to="pulse" if line == "bl" else "ground")
+            fpga.route(0, bit_lines=[], source_lines=[row],
+                       to="ground" if line == "bl" else "pulse")
+            fpga.set_gate(0, [row], [gate])
+            pulse.configure_pulse(volts, 1e-6)
+            pulse.fire()
+
+        fpga.select([cell])
+        for _ in range(4):
+            fire("sl", 2.5, 2.7)
+        low = read()
+        fire("bl", 1.5, 1.2)
+        high = read()
+        assert 0 < low < 10e-6 * 0.2 < high, (low, high)
+        assert high / 0.2 > 40e-6
+    finally:
+        fpga.safe_state()
+        for inst in (smu, pulse, fpga):
+            inst.close()
+
+
+def test_program_through_mock_server_with_the_chip_backend(mock_server: MockServer,
+                                                           tmp_path: Path) -> None:
+    out = tmp_path / "chip.h5"
+    run = subprocess.run(
+        [sys.executable, "-m", "labctl", "program", "--backend", "chip", "--setup",
+         str(mock_server.setup), "--rows", "0:8", "--cols", "0:8", "--wait", "0.2",
+         "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(subprocess.run(
+        [sys.executable, "-m", "labctl", "inspect", str(out), "--json"], capture_output=True,
+        text=True, check=True).stdout)
+    assert summary["backend"] == "chip" and summary["status"] == "complete"
+    assert summary["cells"] == 64
+    assert summary["success_rate"] >= 0.9
+    assert "KEITHLEY" in summary["instruments"]["smu"]
+    g = np.array([lv["g_mean"] for lv in summary["per_level"]])
+    assert np.all(np.diff(g) > 0)
