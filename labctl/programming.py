@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -74,33 +76,31 @@ def run_program(config: ProgramConfig, bench: Bench, archive: ArchiveWriter,
     levels["lo"], levels["hi"] = plan.band(levels["level"])
     archive.append("levels", levels)
 
-    progress("forming", 0, cells.size)
-    bench.form(cells)
-    progress("forming", cells.size, cells.size)
-    progress("calibrating", 0, 1)
-    calibration = bench.calibrate_gate(cells[:: max(1, cells.size // 256)])
-    progress("calibrating", 1, 1)
+    phase = PhaseLog(bench, progress)
+    with phase("forming", 1):
+        bench.form(cells)
+    with phase("calibrating", 1):
+        calibration = bench.calibrate_gate(cells)
 
     lo, hi = plan.band(targets)
-    written = 0
-    for start in range(0, cells.size, config.chunk):
-        part = slice(start, start + config.chunk)
-        records = bench.program(cells[part], lo[part], hi[part], mode=config.mode,
-                                gate_start=calibration.start_gate(lo[part]))
-        archive.append("writes", _write_rows(records, targets[part], rows, cols))
-        written += records.size
-        progress("programming", written, cells.size)
-    archive.flush()
+    with phase("programming", cells.size) as done:
+        for start in range(0, cells.size, config.chunk):
+            part = slice(start, start + config.chunk)
+            records = bench.program(cells[part], lo[part], hi[part], mode=config.mode,
+                                    gate_start=calibration.start_gate(lo[part]))
+            archive.append("writes", _write_rows(records, targets[part], rows, cols))
+            done(start + records.size)
+        archive.flush()
 
     t_programmed = bench.clock()
-    _read_back(bench, archive, cells, targets, delay=0.0, region=region)
+    with phase("reading back", 1):
+        _read_back(bench, archive, cells, targets, delay=0.0, region=region)
     if config.wait > 0:
-        progress("waiting", 0, 1)
-        bench.wait(config.wait - (bench.clock() - t_programmed))
-        progress("waiting", 1, 1)
-        _read_back(bench, archive, cells, targets, delay=config.wait, region=None)
+        with phase("waiting", 1):
+            bench.wait(config.wait - (bench.clock() - t_programmed))
+            _read_back(bench, archive, cells, targets, delay=config.wait, region=None)
     archive.flush()
-    return ProgramResult(summary=_summary_from(archive, bench), plan=plan)
+    return ProgramResult(summary=_summary_from(archive, bench, phase.stats), plan=plan)
 
 
 def _write_rows(records: np.ndarray, levels: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -126,13 +126,42 @@ def _read_back(bench: Bench, archive: ArchiveWriter, cells: np.ndarray, levels: 
                        slice(region.col_start, region.col_stop)))
 
 
-def _summary_from(archive: ArchiveWriter, bench: Bench) -> dict[str, Any]:
+def _summary_from(archive: ArchiveWriter, bench: Bench,
+                  phases: dict[str, dict[str, float]]) -> dict[str, Any]:
     summary = program_summary(archive.table("levels"), archive.table("writes"),
                               archive.table("verify"))
-    summary["bench_time"] = bench.clock()
-    summary.update(bench.link_stats())
-    summary["host_round_trips_per_cell"] = summary["round_trips"] / max(summary["cells"], 1)
+    prog = phases["programming"]
+    cells = max(summary["cells"], 1)
+    pulses = float(archive.table("writes")["pulses"].sum())
+    summary.update({
+        "bench_time": bench.clock(),
+        "phases": phases,
+        "link_retries": bench.link_stats()["link_retries"],
+        "round_trips_per_cell": prog["round_trips"] / cells,
+        "round_trips_per_second": prog["round_trips"] / max(prog["wall_time"], 1e-9),
+        "pulses_per_second": pulses / max(prog["wall_time"], 1e-9),
+    })
     return summary
+
+
+@dataclass
+class PhaseLog:
+    """Drives the progress bar of each phase and records what the phase cost."""
+
+    bench: Bench
+    progress: Progress
+    stats: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @contextmanager
+    def __call__(self, name: str, total: int) -> Iterator[Callable[[int], None]]:
+        trips, wall, bench_t = (self.bench.link_stats()["round_trips"], time.perf_counter(),
+                                self.bench.clock())
+        self.progress(name, 0, total)
+        yield lambda done: self.progress(name, done, total)
+        self.progress(name, total, total)
+        self.stats[name] = {"round_trips": self.bench.link_stats()["round_trips"] - trips,
+                            "wall_time": time.perf_counter() - wall,
+                            "bench_time": self.bench.clock() - bench_t}
 
 
 def layout_for(config: ProgramConfig, geometry: tuple[int, int, int]) -> Layout:

@@ -91,10 +91,11 @@ def print_program_summary(s: dict) -> None:
     rb = ", ".join(f"{float(d):g} s: {e * 100:.2f} %" for d, e in s["readback_error"].items())
     report.print(f"success {s['success_rate'] * 100:.2f} %   pulses/cell mean "
                   f"{s['pulses_mean']:.1f} p95 {s['pulses_p95']:.0f}   read-back error {rb}")
-    if "bench_time" in s:
-        report.print(f"bench time {s['bench_time']:.3f} s (estimated)   host round trips "
-                      f"{s['round_trips']} ({s['host_round_trips_per_cell']:.4f} per cell)   "
-                      f"link retries {s['link_retries']}")
+    if "phases" in s:
+        report.print(f"bench time {s['bench_time']:.3f} s (estimated)   programming: "
+                     f"{s['round_trips_per_cell']:.4f} host round trips per cell, "
+                     f"{s['pulses_per_second']:.0f} pulses/s, {s['round_trips_per_second']:.0f} "
+                     f"round trips/s   link retries {s['link_retries']}")
 
 
 def _fmt(value: float | None, scale: float, spec: str) -> str:
