@@ -130,7 +130,7 @@ def test_parse_idx_rejects_a_truncated_file(tiny: dict[str, bytes]):
 
 
 def test_unknown_task_names_the_known_ones(tmp_path: Path):
-    with pytest.raises(DatasetError, match="unknown task 'cifar'.*mnist, fashion-mnist"):
+    with pytest.raises(DatasetError, match=r"unknown task 'cifar'.*mnist, fashion-mnist"):
         DatasetFetcher(tmp_path, tmp_path, network=False).load("cifar")
 
 
