@@ -37,6 +37,9 @@ _RELAX_REFRESH = 1e-3
 of a decade), so back-to-back reads and MVMs reuse one conductance map."""
 _I_CC_LOW, _I_CC_HIGH = 10e-6, 200e-6
 """Compliance currents at which the two cycle-to-cycle spreads of DeviceModel apply."""
+_FEW_CELLS_FRACTION = 64
+"""Selections smaller than 1/64 of the array skip a stale whole-array cache (see
+RRAMArray._conductance)."""
 _FLOAT32_MIN_READ_REL_SIGMA = 1e-3
 """Noisy MVMs run in float32 when the relative read noise is at least this large: float32
 rounding of a 128-term product (~1e-6 relative) then stays >= 100x below the output noise."""
@@ -250,14 +253,26 @@ class RRAMArray:
         return self._conductance(self._select(cells)).copy()
 
     def _conductance(self, sel: slice | IndexArray) -> FloatArray:
-        if self._g_cache is None or self.clock - self._g_cache_clock > (
+        """Conductance of ``sel`` now, from the whole-array cache while it is fresh.
+
+        A stale cache is refreshed for large selections; a few cells (a write-verify loop)
+        are evaluated on their own so each wait does not cost a whole-array update.
+        """
+        stale = self._g_cache is None or self.clock - self._g_cache_clock > (
             _RELAX_REFRESH * self.model.relax_t0
-        ):
-            decades = np.log10(1.0 + (self.clock - self.t_prog) / self.model.relax_t0)
-            self._g_cache = np.maximum(self.g_prog + self._relax_coef * decades, 0.0)
+        )
+        if stale and not isinstance(sel, slice) and sel.size * _FEW_CELLS_FRACTION < self.n_cells:
+            return self._relaxed(sel)
+        if stale:
+            self._g_cache = self._relaxed(slice(None))
             self._g_cache_clock = self.clock
             self._g_version += 1
         return self._g_cache[sel]
+
+    def _relaxed(self, sel: slice | IndexArray) -> FloatArray:
+        """G(t) = G_prog + (mu + a z) log10(1 + (t - t_prog) / t0), never negative."""
+        decades = np.log10(1.0 + (self.clock - self.t_prog[sel]) / self.model.relax_t0)
+        return np.maximum(self.g_prog[sel] + self._relax_coef[sel] * decades, 0.0)
 
     def read_sigma(self, g: FloatArray) -> FloatArray:
         """Standard deviation of one read of conductance ``g`` (S)."""

@@ -250,3 +250,15 @@ def test_same_seed_gives_identical_results_and_another_seed_differs(make_array) 
     for a, b, c in zip(first, again, other, strict=True):
         np.testing.assert_array_equal(a, b)
         assert not np.array_equal(a, c)
+
+
+def test_few_cell_and_whole_array_views_of_relaxation_agree(make_array) -> None:
+    array = make_array()
+    cells = np.array([3, 700, 4000])
+    array.set_pulse(None, SET_V_BL, 1.2, WIDTH)
+    for wait in (0.5, 30.0, 3e3):
+        array.advance(wait)
+        few = array.conductance(cells)  # evaluated on its own while the cache is stale
+        np.testing.assert_array_equal(few, array.conductance()[cells])
+        array.set_pulse(cells[:1], SET_V_BL, 1.6, WIDTH)  # reprogram one cell in between
+        np.testing.assert_array_equal(array.conductance(cells), array.conductance()[cells])
