@@ -9,6 +9,7 @@ Targets (issue 2): (a) <= 5 ms, (b) ratio <= 2. Run: ``python benchmarks/bench_a
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 
@@ -68,6 +69,9 @@ def main() -> None:
     t_mvm, t_bare = bench_mvm(args.repeats, args.rounds)
     ratio = t_mvm / t_bare
     pulse_ms = t_pulse * 1e3
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load}, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     print(f"(a) SET pulse + read, 16,384 cells : {pulse_ms:7.3f} ms  "
           f"(target <= {TARGET_PULSE_READ_MS} ms: {_verdict(pulse_ms <= TARGET_PULSE_READ_MS)})")
     print(f"(b) noisy MVM 100 x 128 @ 128 x 128 : {t_mvm * 1e6:7.1f} us")
