@@ -2,8 +2,9 @@
 
 State is kept flat over all cells of all tiles (index = (tile * rows + row) * cols + col) so
 that any subset of cells is one integer array and every operation is a handful of numpy
-expressions. A seeded ``numpy.random.Generator`` drives all randomness; the number of draws
-depends only on the arguments, so the same seed and the same calls give identical results.
+expressions. One seed drives all randomness (a ``numpy.random.Generator`` for the device
+physics and a stream spawned from it for crossbar output noise); the number of draws depends
+only on the arguments, so the same seed and the same calls give identical results.
 
 Conductance evolves only through pulses; relaxation is a deterministic function of the
 simulated clock and of a per-cell random direction drawn when the cell was last programmed:
@@ -355,8 +356,8 @@ class RRAMArray:
         v_t, v2, mean, sd, z = self._mvm_buffers[1]
         np.copyto(v_t, v, casting="same_kind")
         np.multiply(v_t, v_t, out=v2)
-        if not v2.max() <= self.model.v_abs_max**2:  # one pass catches NaN, inf, overrange
-            self._volts("v_rows", v.ravel(), v.size)
+        if v.size and not v2.max() < self.model.v_abs_max**2:  # one pass: NaN, inf, too high
+            self._volts("v_rows", v.ravel(), v.size)  # exact float64 check, names the value
         np.matmul(v_t, g, out=mean)
         np.matmul(v2, s2, out=sd)
         np.sqrt(sd, out=sd)

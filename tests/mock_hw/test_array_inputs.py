@@ -83,12 +83,18 @@ def test_mvm_refuses_wrong_input_shapes(array, shape) -> None:
                  "(16,) or (batch, 16)")
 
 
-@pytest.mark.parametrize("bad", [5.5, -5.5, float("nan"), float("inf")])
+@pytest.mark.parametrize("bad", [5.5, -5.5, 5.0000001, float("nan"), float("inf")])
 def test_mvm_refuses_voltages_beyond_the_absolute_maximum(array, bad) -> None:
     v = np.full((3, 16), 0.1)
     v[1, 4] = bad
     for noise in (True, False):
         _refused(lambda noise=noise: array.mvm(v, noise=noise), "v_rows", "-5.0 V to 5.0 V")
+
+
+def test_mvm_accepts_the_absolute_maximum_and_empty_batches(array) -> None:
+    for noise in (True, False):
+        assert array.mvm(np.full((2, 16), -5.0), noise=noise).shape == (2, 8)
+        assert array.mvm(np.zeros((0, 16)), noise=noise).shape == (0, 8)
 
 
 @pytest.mark.parametrize("tile", [2, -1, 0.5, "0", True])
