@@ -20,9 +20,9 @@ class TrainConfig(BaseModel):
     backend: str = "software"
     tasks: list[str] = Field(default_factory=lambda: ["mnist", "fashion-mnist"], min_length=1)
     levels: int = Field(8, ge=2, description="quantization levels N")
-    hidden: list[int] = Field(default_factory=lambda: [1024], min_length=1)
-    epochs: int = Field(10, ge=1, description="epochs per task")
-    meta: float = Field(3.0, ge=0, description="metaplasticity strength m* (0: control)")
+    hidden: list[int] = Field(default_factory=lambda: [1600], min_length=1)
+    epochs: int = Field(5, ge=1, description="epochs per task")
+    meta: float = Field(6.0, ge=0, description="metaplasticity strength m* (0: control)")
     meta_variant: MetaVariant = MetaVariant.INTERVAL
     activation_bits: int = Field(1, ge=1, le=8, description="1: sign with STE")
     batch_size: int = Field(100, ge=1)
