@@ -209,7 +209,7 @@ class RRAMArray:
         g_new = np.where(forms, g_target, g_now + completion * (g_target - g_now))
         changed = forms | grows
         self.formed[sel] = was_formed | forms
-        self._commit(sel, g_now, g_new, changed, switched=live | forms)
+        self._commit(sel, g_now, g_new, changed, switched=(live & (i_cc > 0)) | forms)
         self.clock += width
 
     def form(self, cells: Cells, v_bl: ArrayLike, v_gate: ArrayLike, width: float
@@ -240,7 +240,8 @@ class RRAMArray:
         g_now = self._conductance(sel)
         floor = self.g_hrs[sel]
         g_new = np.where(g_now > floor, floor + (g_now - floor) * (1.0 - frac), g_now)
-        self._commit(sel, g_now, g_new, live & (frac > 0) & (g_now > floor), switched=live)
+        self._commit(sel, g_now, g_new, live & (frac > 0) & (g_now > floor),
+                     switched=live & (drive > 0))
         self.clock += width
 
     def advance(self, dt: float) -> None:

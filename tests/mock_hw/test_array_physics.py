@@ -49,11 +49,14 @@ def test_set_spread_is_wider_at_low_compliance(make_array) -> None:
     assert spreads[1] < 0.5 * spreads[0]
 
 
-def test_set_with_gate_off_does_nothing(make_array) -> None:
-    array = make_array()
+def test_pulses_with_the_gate_off_do_nothing(make_array) -> None:
+    array = make_array(endurance_median=1.0, endurance_sigma_ln=0.0)
+    array.set_pulse(None, SET_V_BL, 1.6, WIDTH)  # one write: the whole budget
     before = array.conductance()
-    array.set_pulse(None, SET_V_BL, 0.0, WIDTH)
+    array.set_pulse(None, SET_V_BL, 0.0, WIDTH)  # no current flows: no switching, no wear
+    array.reset_pulse(None, 2.5, 0.0, WIDTH)
     np.testing.assert_array_equal(array.conductance(), before)
+    assert np.all(array.writes == 1) and np.all(array.stuck == 0)
 
 
 def test_reset_lowers_conductance_deeper_at_higher_amplitude(make_array) -> None:
