@@ -38,7 +38,7 @@ def test_metaplasticity_retains_mnist_and_learns_fashion(data):
     mnist_learnt, _ = meta.after_task[0]
     mnist_kept, fashion = meta.after_task[1]
     print(f"meta: {100 * meta.after_task}\ncontrol: {100 * control.after_task}")
-    assert mnist_learnt > 0.90
+    assert mnist_learnt > 0.85
     assert fashion > 0.70
     assert control.after_task[1, 1] > 0.70
     assert mnist_kept > control.after_task[1, 0] + 0.15

@@ -1,0 +1,61 @@
+"""``labctl train`` and ``labctl data fetch`` from the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import pytest
+from typer.testing import CliRunner
+
+from labctl.cli import app
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--levels", "1"], "invalid --levels"),
+        (["--hidden", "0"], "invalid --hidden"),
+        (["--tasks", "mnist,kmnist"], "unknown task 'kmnist'"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_failing_exit(args: list[str], fragment: str):
+    done = subprocess.run(
+        [sys.executable, "-m", "labctl", "train", *args], capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and fragment in lines[0]
+
+
+def test_corrupt_dataset_names_the_file(tmp_path: Path):
+    (tmp_path / "mnist").mkdir()
+    (tmp_path / "mnist" / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x01" + bytes(4))
+    env = {**os.environ, "LABCTL_DATASETS": str(tmp_path), "LABCTL_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "labctl", "data", "fetch", "--tasks", "mnist", "--offline"],
+        capture_output=True, text=True, env=env,
+    )
+    assert done.returncode != 0
+    assert "checksum mismatch" in done.stderr and "train-images-idx3-ubyte" in done.stderr
+
+
+@pytest.mark.skipif("LABCTL_DATASETS" not in os.environ, reason="real datasets not provided")
+def test_train_writes_archive_table_and_plots(tmp_path: Path):
+    out = tmp_path / "run.h5"
+    result = CliRunner().invoke(app, [
+        "train", "--hidden", "32", "--epochs", "1", "--limit", "500", "--out", str(out),
+        "--plot",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "after" in result.output and "fashion-mnist" in result.output
+    with h5py.File(out) as f:
+        assert f["after_task"].shape == (2, 2)
+        assert f["epochs/accuracy"].shape == (2, 2)
+        assert f["write_counts/fc0"].shape == (32, 784)
+        assert f["memory"].attrs["ratio_vs_reference"] > 15
+    assert (tmp_path / "run_accuracy.png").stat().st_size > 0
+    assert (tmp_path / "run_writes.png").stat().st_size > 0
