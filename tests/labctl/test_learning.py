@@ -169,3 +169,16 @@ def test_trainer_is_deterministic_and_counts_every_write():
     assert first.accuracy[1, 0] > 0.9  # learnt the first task
     assert first.all_write_counts().sum() == first.level_changes.sum() > 0
     assert first.initial_writes == 784 * 32 + 32 * 10
+
+
+def test_lower_variant_measures_from_the_lower_level():
+    grid = LevelGrid(8)
+    d = grid.spacing
+    w = torch.tensor([1 / 7 + 0.3 * d, 1 / 7 + 0.3 * d, -1.0 - 0.5 * d])
+    g = torch.tensor([1.0, -1.0, -1.0])  # down, up, up (toward the grid from below)
+    moved = run_optimizer(w, [g], grid, meta=3.0, variant=MetaVariant.LOWER) - w
+    free = run_optimizer(w, [g], grid, meta=0.0) - w
+    factor = (moved / free).tolist()
+    assert factor[0] == pytest.approx(1 - math.tanh(3 * 0.3) ** 2, rel=1e-3)
+    assert factor[1] == pytest.approx(1.0)
+    assert factor[2] == pytest.approx(1 - math.tanh(3 * 0.5) ** 2, rel=1e-3)
