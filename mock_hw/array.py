@@ -84,7 +84,7 @@ class RRAMArray:
         self._g_version = 0
         self._mvm_dtype = (np.float32 if m.read_rel_sigma >= _FLOAT32_MIN_READ_REL_SIGMA
                            else np.float64)
-        self._mvm_maps: dict[int, tuple[int, NDArray[np.floating], NDArray[np.floating]]] = {}
+        self._mvm_maps: dict[int, tuple[int, NDArray[np.floating]]] = {}
         self._mvm_buffers: tuple[tuple[int, ...], tuple[NDArray[np.floating], ...]] = ((), ())
 
     # ----------------------------------------------------------------- addressing
@@ -336,35 +336,34 @@ class RRAMArray:
     def _noisy_mvm(self, v: FloatArray, tile: int, g64: FloatArray) -> FloatArray:
         """Mean product plus output noise, in ``_mvm_dtype`` with cached maps and buffers.
 
-        The conductance map and the per-cell read-variance map of the tile are converted
-        once per state change. With float32 the rounding error of the product (~1e-6
-        relative) is at least 100x below the output noise (see
-        _FLOAT32_MIN_READ_REL_SIGMA) and single-precision products cost half as much.
+        The conductance map and the per-cell read-variance map of the tile are stacked and
+        converted once per state change, so mean and variance are one stacked product.
+        With float32 its rounding error (~1e-6 relative) is at least 100x below the output
+        noise (see _FLOAT32_MIN_READ_REL_SIGMA) and single precision costs half as much.
         Standard normals come from the table sampler of ``mock_hw.normal_table``, fed by
         their own SFC64 stream (the fastest numpy bit generator), spawned from ``seed``.
         """
         maps = self._mvm_maps.get(tile)
         if maps is None or maps[0] != self._g_version:
-            s2 = self.read_sigma(g64) ** 2
-            maps = (self._g_version, g64.astype(self._mvm_dtype), s2.astype(self._mvm_dtype))
-            self._mvm_maps[tile] = maps
-        _, g, s2 = maps
-        if self._mvm_buffers[0] != v.shape:
-            m, batch = self.model, v.shape[:-1]
-            self._mvm_buffers = (v.shape, tuple(
-                np.empty((*batch, n), dtype=self._mvm_dtype)
-                for n in (m.rows, m.rows, m.cols, m.cols, m.cols)))
-        v_t, v2, mean, sd, z = self._mvm_buffers[1]
-        np.copyto(v_t, v, casting="same_kind")
-        np.multiply(v_t, v_t, out=v2)
-        if v.size and not v2.max() < self.model.v_abs_max**2:  # one pass: NaN, inf, too high
+            stacked = np.stack([g64, self.read_sigma(g64) ** 2]).astype(self._mvm_dtype)
+            maps = self._mvm_maps[tile] = (self._g_version, stacked)
+        v2d = v.reshape(-1, v.shape[-1])
+        if self._mvm_buffers[0] != v2d.shape:
+            batch, cols, dtype = v2d.shape[0], self.model.cols, self._mvm_dtype
+            self._mvm_buffers = (v2d.shape, (np.empty((2, *v2d.shape), dtype),
+                                             np.empty((2, batch, cols), dtype),
+                                             np.empty((batch, cols), dtype)))
+        inputs, products, z = self._mvm_buffers[1]
+        np.copyto(inputs[0], v2d, casting="same_kind")
+        np.multiply(inputs[0], inputs[0], out=inputs[1])  # V and V^2
+        if v.size and not inputs[1].max() < self.model.v_abs_max**2:  # NaN, inf, too high
             self._volts("v_rows", v.ravel(), v.size)  # exact float64 check, names the value
-        np.matmul(v_t, g, out=mean)
-        np.matmul(v2, s2, out=sd)
+        np.matmul(inputs, maps[1], out=products)  # V @ G and V^2 @ sigma^2
+        mean, sd = products
         np.sqrt(sd, out=sd)
         np.multiply(sd, fill_standard_normal(self._noise_bits, z), out=sd)
         np.add(mean, sd, out=mean)
-        return mean.astype(np.float64)
+        return mean.astype(np.float64).reshape(*v.shape[:-1], self.model.cols)
 
     def cells_of(self, tiles: Sequence[int] | None = None) -> IndexArray:
         """Flat indices of every cell of the given tiles (all tiles by default)."""
