@@ -7,7 +7,7 @@ of raw generator output and one gather per draw instead.
 
 The table holds the 2**16 normal quantiles at probabilities (k + 1/2) / 2**16, rescaled to
 unit variance, so a uniformly random 16-bit index gives a symmetric, zero-mean, unit-variance
-variable whose CDF matches the normal one to within 2**-17 everywhere; its tails stop at
+variable whose CDF matches the normal one to about 1e-5 everywhere; its tails stop at
 4.3 sigma (a normal exceeds that with probability 1.5e-5), far beyond what read-noise
 statistics resolve. Draws come from the caller's bit generator, so they are seeded and
 deterministic like every other draw of the simulation.
