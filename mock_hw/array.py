@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from mock_hw.errors import ModelParameterError
-from mock_hw.normal_table import fill_standard_normal
+from mock_hw.normal_table import TableNormalSampler
 from mock_hw.params import DeviceModel
 
 FloatArray = NDArray[np.float64]
@@ -59,7 +59,6 @@ class RRAMArray:
         m = self.model
         seeds = np.random.SeedSequence(seed)
         self._rng = np.random.Generator(np.random.PCG64(seeds))
-        self._noise_bits = np.random.SFC64(seeds.spawn(1)[0])
         n = m.tiles * m.rows * m.cols
         self.n_cells = n
         rng = self._rng
@@ -84,6 +83,8 @@ class RRAMArray:
         self._g_version = 0
         self._mvm_dtype = (np.float32 if m.read_rel_sigma >= _FLOAT32_MIN_READ_REL_SIGMA
                            else np.float64)
+        self._mvm_normals = TableNormalSampler(np.random.SFC64(seeds.spawn(1)[0]),
+                                               self._mvm_dtype)
         self._mvm_maps: dict[int, tuple[int, NDArray[np.floating]]] = {}
         self._mvm_buffers: tuple[tuple[int, ...], tuple[NDArray[np.floating], ...]] = ((), ())
 
@@ -361,7 +362,7 @@ class RRAMArray:
         np.matmul(inputs, maps[1], out=products)  # V @ G and V^2 @ sigma^2
         mean, sd = products
         np.sqrt(sd, out=sd)
-        np.multiply(sd, fill_standard_normal(self._noise_bits, z), out=sd)
+        np.multiply(sd, self._mvm_normals.fill(z), out=sd)
         np.add(mean, sd, out=mean)
         return mean.astype(np.float64).reshape(*v.shape[:-1], self.model.cols)
 

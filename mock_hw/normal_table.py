@@ -36,11 +36,18 @@ def quantile_table(dtype: type[np.floating] = np.float32) -> NDArray[np.floating
     return table
 
 
-def fill_standard_normal(bit_generator: np.random.BitGenerator, out: NDArray[np.floating]
-                         ) -> NDArray[np.floating]:
-    """Fill ``out`` (float32 or float64, any shape) with standard-normal draws; return it."""
-    n = out.size
-    raw = bit_generator.random_raw(-(-n // _WORDS_PER_RAW))
-    index = raw.view(np.uint16)[:n].reshape(out.shape)
-    np.take(quantile_table(out.dtype.type), index, out=out, mode="wrap")
-    return out
+class TableNormalSampler:
+    """Standard-normal draws of one float dtype from a bit generator, by table lookup."""
+
+    def __init__(self, bit_generator: np.random.BitGenerator,
+                 dtype: type[np.floating] = np.float32) -> None:
+        self.bit_generator = bit_generator
+        self.dtype = np.dtype(dtype)
+        self._table = quantile_table(self.dtype.type)
+
+    def fill(self, out: NDArray[np.floating]) -> NDArray[np.floating]:
+        """Fill ``out`` (of this sampler's dtype, any shape) with draws and return it."""
+        n = out.size
+        raw = self.bit_generator.random_raw(-(-n // _WORDS_PER_RAW))
+        index = raw.view(np.uint16)[:n].reshape(out.shape)
+        return np.take(self._table, index, out=out, mode="wrap")

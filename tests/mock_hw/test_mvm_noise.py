@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mock_hw.normal_table import fill_standard_normal, quantile_table
+from mock_hw.normal_table import TableNormalSampler, quantile_table
 
 
 def _z_scores(array, v: np.ndarray, calls: int) -> np.ndarray:
@@ -75,13 +75,15 @@ def test_quantile_table_is_a_unit_normal() -> None:
 
 
 def test_table_sampler_is_seeded_and_fills_any_shape() -> None:
-    out_a = fill_standard_normal(np.random.SFC64(9), np.empty((3, 5), np.float32))
-    out_b = fill_standard_normal(np.random.SFC64(9), np.empty((3, 5), np.float32))
-    out_c = fill_standard_normal(np.random.SFC64(10), np.empty((3, 5), np.float32))
-    np.testing.assert_array_equal(out_a, out_b)
-    assert not np.array_equal(out_a, out_c)
-    big = fill_standard_normal(np.random.SFC64(1), np.empty(200_001))
+    def draw(seed: int) -> np.ndarray:
+        return TableNormalSampler(np.random.SFC64(seed)).fill(np.empty((3, 5), np.float32))
+
+    np.testing.assert_array_equal(draw(9), draw(9))
+    assert not np.array_equal(draw(9), draw(10))
+    sampler = TableNormalSampler(np.random.SFC64(1), np.float64)
+    big = sampler.fill(np.empty(200_001))
     assert big.std() == pytest.approx(1.0, rel=0.01)
+    assert not np.array_equal(big[:1000], sampler.fill(np.empty(1000)))
 
 
 def test_mvm_noise_draws_follow_the_seed(make_array) -> None:
