@@ -32,7 +32,10 @@ def run_row(overrides: dict[str, object], fetcher: DatasetFetcher) -> TrainResul
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated row names")
+    parser.add_argument("--limit", type=int, help="training samples per task (quick check)")
+    parser.add_argument("--epochs", type=int, help="epochs per task (default: the CLI's)")
     args = parser.parse_args()
+    common = {k: v for k, v in (("limit", args.limit), ("epochs", args.epochs)) if v}
     fetcher = DatasetFetcher()
     table = Table(title="Paper protocol: test accuracy (%) after MNIST then Fashion-MNIST")
     for column in ("row", "MNIST after MNIST", "MNIST after both", "F-MNIST after both",
@@ -40,7 +43,7 @@ def main() -> None:
         table.add_column(column, justify="right")
     for name in args.rows.split(","):
         start = time.perf_counter()
-        result = run_row(ROWS[name], fetcher)
+        result = run_row({**ROWS[name], **common}, fetcher)
         counts = result.all_write_counts()
         after = 100 * result.after_task
         table.add_row(
@@ -49,7 +52,7 @@ def main() -> None:
             f"{counts.mean():.2f}", f"{result.memory['ratio_vs_reference']:.1f}x",
             f"{time.perf_counter() - start:.0f}",
         )
-    Console().print(table)
+    Console(width=200).print(table)
 
 
 if __name__ == "__main__":
