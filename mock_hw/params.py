@@ -86,9 +86,10 @@ class DeviceModel(BaseModel):
     endurance_median: float = Field(1e6, gt=0, description="Median endurance (pulses).")
     endurance_sigma_ln: float = Field(1.0, ge=0, le=5, description="Log-normal sigma.")
 
-    # Stuck faults present from the start, 0.1-2 % [Dalgaty21].
-    stuck_lrs_fraction: float = Field(0.005, ge=0, le=1, description="Cells stuck at LRS.")
-    stuck_hrs_fraction: float = Field(0.005, ge=0, le=1, description="Cells stuck at HRS.")
+    # Stuck faults present from the start: 0.1-2 % of cells [Dalgaty21]; the default, 0.3 %
+    # in all, is a well-formed array. Raise both for a worn or poorly yielding one.
+    stuck_lrs_fraction: float = Field(0.0015, ge=0, le=1, description="Cells stuck at LRS.")
+    stuck_hrs_fraction: float = Field(0.0015, ge=0, le=1, description="Cells stuck at HRS.")
     g_stuck_lrs: float = Field(150e-6, gt=0, description="Conductance of a stuck-LRS cell (S).")
     g_stuck_hrs: float = Field(1e-6, gt=0, description="Conductance of a stuck-HRS cell (S).")
 
