@@ -63,7 +63,7 @@ def test_two_levels_reduce_exactly_to_the_binary_rule(m_star: float, variant: Me
     if m_star == 0:
         return
     # The comparison can fail: the unattenuated rule ends far from it.
-    assert (ours - binary_rule(w, grads, meta=0.0)).abs().max() > 1e-2
+    assert (ours - binary_rule(w, grads, meta=0.0)).abs().max() > 1e-3
 
 
 def test_interval_rule_attenuates_only_steps_toward_the_nearest_threshold():
