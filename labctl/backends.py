@@ -30,6 +30,9 @@ from mock_hw.instruments.keysight33500b import Keysight33500BEmulator
 
 BACKENDS = ("mock", "chip")
 
+MOCK_TILE = (DeviceModel().rows, DeviceModel().cols)
+"""Rows and columns of one simulated array."""
+
 MOCK_LIMITS = SafetyLimits(smu_voltage_max=0.5, pulse_voltage_max=4.0, bit_line_voltage_max=4.0,
                            source_line_voltage_max=3.5, gate_voltage_max=4.0,
                            compliance_current_max=1e-3, pulse_width_min=20e-9,
@@ -46,23 +49,22 @@ def check_backend(backend: str, setup: Path | None) -> None:
                           "(e.g. data/setups/mock-server.toml for labctl mock-server)")
 
 
-def chip_geometry(backend: str, setup: Path | None, model: DeviceModel | None = None
-                  ) -> tuple[int, int, int]:
+def chip_geometry(backend: str, setup: Path | None) -> tuple[int, int, int]:
     """(tiles, rows, cols) of the backend's chip, known before any instrument is opened."""
     check_backend(backend, setup)
     if backend == "chip":
         chip = load_setup(setup).chip
         return (chip.tiles, chip.rows, chip.cols)
-    m = model or DeviceModel()
+    m = DeviceModel()
     return (m.tiles, m.rows, m.cols)
 
 
-def open_bench(backend: str, setup: Path | None, seed: int,
-               model: DeviceModel | None = None) -> Bench:
-    """A bench on ``backend``: the simulated chip (``model``, ``seed``) or the setup's."""
+def open_bench(backend: str, setup: Path | None, seed: int, *, tiles: int = 1,
+               formed: bool = False) -> Bench:
+    """A bench on ``backend``: a simulated chip of ``tiles`` arrays (seeded), or the setup's."""
     check_backend(backend, setup)
     if backend == "mock":
-        return mock_bench(model or DeviceModel(), seed)
+        return mock_bench(DeviceModel(tiles=tiles, formed_at_start=formed), seed)
     return chip_bench(load_setup(setup))
 
 

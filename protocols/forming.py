@@ -22,7 +22,14 @@ class FormingParams:
     gate: float = 1.2
     width: float = 1e-6
     v_read: float = 0.2
-    g_formed: float = 0.5e-6
+    g_formed: float = 0.3e-6
+    """Pristine cells conduct ~1 nS; 0.3 uS is three read-noise sigmas above them and below
+    all but ~0.1 % of formed cells at their HRS floor (which a forming pulse merely SETs)."""
+
+    def voltages(self) -> NDArray[np.float64]:
+        """The forming ramp, from v_start by v_step, never beyond v_max (V)."""
+        steps = int(np.floor((self.v_max - self.v_start) / self.v_step + 1e-9)) + 1
+        return np.minimum(self.v_start + self.v_step * np.arange(max(steps, 1)), self.v_max)
 
 
 def form_cells(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int64],
@@ -34,9 +41,10 @@ def form_cells(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int64],
     """
     cells = np.asarray(cells, dtype=np.int64)
     formed = fpga.read_cells(cells, params.v_read) / params.v_read >= params.g_formed
-    volts = params.v_start
-    while not formed.all() and volts <= params.v_max + 1e-9:
-        pulse.configure_pulse(volts, params.width)
+    for volts in params.voltages():
+        if formed.all():
+            break
+        pulse.configure_pulse(float(volts), params.width)
         for tile, row, row_cols in by_row(cells[~formed], rows, cols):
             row_cells = (tile * rows + row) * cols + row_cols
             connect_for_pulse(fpga, tile, row_cells, np.array([row]), row_cols,
@@ -44,6 +52,5 @@ def form_cells(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int64],
             pulse.fire()
             disconnect(fpga, tile, np.array([row]))
         formed = fpga.read_cells(cells, params.v_read) / params.v_read >= params.g_formed
-        volts += params.v_step
     fpga.safe_state()
     return formed

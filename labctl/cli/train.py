@@ -37,7 +37,9 @@ def _int_list(text: str, option: str) -> list[int]:
 
 @app.command("train")
 def train_command(
-    backend: Annotated[str, typer.Option(help="Where the quantized weights live.")] = "software",
+    backend: Annotated[str, typer.Option(
+        help="software (ideal), mock (simulated chip) or chip (--setup).")] = "software",
+    setup: Annotated[Path | None, typer.Option(help="Bench setup TOML (for chip).")] = None,
     levels: Annotated[int, typer.Option(help="Quantization levels N (>= 2).")] = _DEFAULTS.levels,
     hidden: Annotated[str, typer.Option(help="Hidden widths, comma-separated.")] = ",".join(
         map(str, _DEFAULTS.hidden)
@@ -61,6 +63,9 @@ def train_command(
     seed: Annotated[int, typer.Option(help="Random seed.")] = _DEFAULTS.seed,
     batch_size: Annotated[int, typer.Option(help="Training batch size.")] = _DEFAULTS.batch_size,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _DEFAULTS.lr,
+    lr_schedule: Annotated[
+        str, typer.Option(help="Learning rate within each task: constant | cosine (to zero).")
+    ] = _DEFAULTS.lr_schedule.value,
     bn_scenario: Annotated[
         str, typer.Option(help="task: BN saved per task; domain: one shared BN.")
     ] = _DEFAULTS.bn_scenario,
@@ -74,16 +79,20 @@ def train_command(
 ) -> None:
     """Train on the tasks in sequence and print the accuracy on every task after every task."""
     config = TrainConfig.build(
-        backend=backend, levels=levels, hidden=_int_list(hidden, "--hidden"), epochs=epochs,
+        backend=backend, setup=str(setup) if setup else None, levels=levels,
+        hidden=_int_list(hidden, "--hidden"), epochs=epochs,
         meta=meta, meta_variant=meta_variant, activation_bits=activation_bits,
         tasks=[t.strip() for t in tasks.split(",") if t.strip()], limit=limit, seed=seed,
-        batch_size=batch_size, lr=lr, bn_scenario=bn_scenario,
+        batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, bn_scenario=bn_scenario,
     )
-    store = make_weight_store(config)
     fetcher = DatasetFetcher(data_dir)
     data = [fetcher.load(task) for task in config.tasks]
+    store = make_weight_store(config)
     console = Console()
-    result = _run_with_progress(config, data, store, console)
+    try:
+        result = _run_with_progress(config, data, store, console)
+    finally:
+        store.close()
     console.print(summary_table(result))
     if out is not None:
         write_run_h5(out, result)

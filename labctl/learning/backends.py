@@ -3,17 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
+from pathlib import Path
 
 from drivers.errors import ConfigError
+from labctl.backends import MOCK_TILE, open_bench
+from labctl.bench import Bench
+from labctl.learning.chip_store import ChipStore, level_plan, tiles_for
 from labctl.learning.config import TrainConfig
 from labctl.learning.quantizer import LevelGrid
 from labctl.learning.store import SoftwareStore, WeightStore
 
 StoreFactory = Callable[[TrainConfig, LevelGrid], WeightStore]
 
+
+def _chip_store(config: TrainConfig, bench_for: Callable[[int], Bench]) -> WeightStore:
+    sizes = config.sizes
+    shapes = {f"fc{i}": (n_out, n_in) for i, (n_in, n_out) in enumerate(pairwise(sizes))}
+    rows, cols = MOCK_TILE
+    tiles = sum(tiles_for(shape, rows, cols) for shape in shapes.values())
+    bench = bench_for(tiles)
+    try:
+        return ChipStore(bench, level_plan(config.levels), shapes)
+    except BaseException:
+        bench.close()
+        raise
+
+
 BACKENDS: dict[str, StoreFactory] = {
     "software": lambda config, grid: SoftwareStore(grid),
+    "mock": lambda config, grid: _chip_store(
+        config, lambda tiles: open_bench("mock", None, config.seed, tiles=tiles, formed=True)),
+    "chip": lambda config, grid: _chip_store(
+        config, lambda _: open_bench("chip", _setup_path(config), config.seed)),
 }
+
+
+def _setup_path(config: TrainConfig) -> Path:
+    if config.setup is None:
+        raise ConfigError("--backend chip needs --setup FILE naming the bench's instruments "
+                          "(e.g. data/setups/mock-server.toml for labctl mock-server)")
+    return Path(config.setup)
 
 
 def make_weight_store(config: TrainConfig) -> WeightStore:

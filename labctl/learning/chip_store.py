@@ -18,7 +18,6 @@ from numpy.typing import NDArray
 from drivers.errors import ConfigError
 from labctl.bench import Bench
 from labctl.learning.store import WriteStats
-from protocols.calibration import GateCalibration
 from protocols.levels import LevelPlan
 
 
@@ -53,26 +52,26 @@ def map_layer(shape: tuple[int, int], first_tile: int, rows: int, cols: int) -> 
 class ChipStore:
     """A WeightStore on a bench: writes level changes, serves the conductances it verified."""
 
-    def __init__(self, bench: Bench, plan: LevelPlan, shapes: dict[str, tuple[int, int]],
-                 calibration: GateCalibration) -> None:
+    def __init__(self, bench: Bench, plan: LevelPlan, shapes: dict[str, tuple[int, int]]) -> None:
         self.bench = bench
         self.plan = plan
-        self.calibration = calibration
-        _, rows, cols = bench.geometry
+        tiles, rows, cols = bench.geometry
         self.maps: dict[str, PairMap] = {}
         first = 0
         for name, shape in shapes.items():
             self.maps[name] = map_layer(shape, first, rows, cols)
             first += len(self.maps[name].tiles)
-        if first > bench.geometry[0]:
+        if first > tiles:
             raise ConfigError(f"the network needs {first} tiles of {rows}x{cols} cells but the "
-                              f"chip has {bench.geometry[0]}: use a smaller --hidden or a "
-                              "setup with more tiles")
-        self._g = np.full(bench.geometry[0] * rows * cols, np.nan)
+                              f"chip has {tiles}: use a smaller --hidden or a setup with more "
+                              "tiles")
+        used = np.concatenate([np.concatenate([m.positive.ravel(), m.negative.ravel()])
+                               for m in self.maps.values()])
+        bench.form(used)
+        self.calibration = bench.calibrate_gate(used)
+        self._g = np.full(tiles * rows * cols, np.nan)
         self._levels: dict[str, NDArray[np.int64]] = {}
-        self._weights: dict[str, torch.Tensor] = {}
-        self.writes = 0
-        self.failures = 0
+        self._weights = {name: torch.zeros(m.shape) for name, m in self.maps.items()}
 
     def program(self, layer: str, levels: torch.Tensor) -> WriteStats:
         """Write-verify both cells of every weight whose level changed."""
@@ -83,34 +82,46 @@ class ChipStore:
         if idx.size == 0:
             return WriteStats()
         m = self.maps[layer]
+        pos, neg = m.positive.reshape(-1)[idx], m.negative.reshape(-1)[idx]
         k = new[idx]
-        cells = np.concatenate([m.positive.reshape(-1)[idx], m.negative.reshape(-1)[idx]])
-        targets = np.concatenate([k, self.plan.n_levels - 1 - k])
-        lo, hi = self.plan.band(targets)
+        cells = np.concatenate([pos, neg])
+        lo, hi = self.plan.band(np.concatenate([k, self.plan.n_levels - 1 - k]))
         res = self.bench.program(cells, lo, hi, mode="fpga",
                                  gate_start=self.calibration.start_gate(lo))
         self._g[res["cell"]] = res["g_final"]
+        self._weights[layer].view(-1)[torch.from_numpy(idx)] = self._value(pos, neg)
         failed = ~(res["success"][: idx.size] & res["success"][idx.size:])
-        self._weights.pop(layer, None)
         return WriteStats(indices=torch.from_numpy(idx), pulses=int(res["pulses"].sum()),
                           failures=int(failed.sum()))
 
+    def _value(self, pos: NDArray[np.int64], neg: NDArray[np.int64]) -> torch.Tensor:
+        w = (self._g[pos] - self._g[neg]) / (self.plan.g_max - self.plan.g_min)
+        return torch.from_numpy(w.astype(np.float32))
+
     def weights(self, layer: str) -> torch.Tensor:
         """Weight values from the conductances last verified or read back."""
-        if layer not in self._weights:
-            m = self.maps[layer]
-            w = (self._g[m.positive] - self._g[m.negative]) / (self.plan.g_max - self.plan.g_min)
-            self._weights[layer] = torch.from_numpy(w.astype(np.float32))
         return self._weights[layer]
 
     def refresh(self) -> None:
         """Read the whole chip back, so relaxation and drift since programming count."""
         _, rows, cols = self.bench.geometry
-        for m in self.maps.values():
+        for name, m in self.maps.items():
             for tile in m.tiles:
                 self._g[tile * rows * cols:(tile + 1) * rows * cols] = (
                     self.bench.read_array(tile).reshape(-1))
-        self._weights.clear()
+            self._weights[name] = self._value(m.positive, m.negative).reshape(m.shape)
 
     def bench_seconds(self) -> float:
         return self.bench.clock()
+
+    def link_retries(self) -> int:
+        return self.bench.link_stats()["link_retries"]
+
+    def close(self) -> None:
+        self.bench.close()
+
+
+def level_plan(n_levels: int, g_min: float = 10e-6, g_max: float = 120e-6) -> LevelPlan:
+    """N levels over the window with bands of +-2 uS, or a quarter spacing when closer."""
+    spacing = (g_max - g_min) / (n_levels - 1)
+    return LevelPlan(g_min, g_max, n_levels, min(2e-6, spacing / 4))

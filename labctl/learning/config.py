@@ -10,6 +10,7 @@ from drivers.errors import ConfigError
 from labctl.datasets import TASKS
 from labctl.learning.memory import MemoryModel
 from labctl.learning.optimizer import MetaVariant
+from labctl.learning.schedule import LrSchedule
 
 
 class TrainConfig(BaseModel):
@@ -18,6 +19,7 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     backend: str = "software"
+    setup: str | None = Field(None, description="bench setup TOML for the chip backend")
     tasks: list[str] = Field(default_factory=lambda: ["mnist", "fashion-mnist"], min_length=1)
     levels: int = Field(8, ge=2, description="quantization levels N")
     hidden: list[int] = Field(default_factory=lambda: [1600], min_length=1)
@@ -27,6 +29,9 @@ class TrainConfig(BaseModel):
     activation_bits: int = Field(1, ge=1, le=8, description="1: sign with STE")
     batch_size: int = Field(100, ge=1)
     lr: float = Field(0.005, gt=0)
+    lr_schedule: LrSchedule = Field(
+        LrSchedule.CONSTANT, description="learning rate over each task: constant | cosine"
+    )
     weight_decay: float = Field(1e-7, ge=0)
     init_scale: float = Field(0.05, gt=0, description="hidden weights start U(-s, s)")
     bn_scenario: Literal["task", "domain"] = "task"

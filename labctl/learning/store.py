@@ -48,6 +48,18 @@ class WeightStore(Protocol):
         """Estimated bench time spent so far (0 for an ideal store)."""
         ...
 
+    def refresh(self) -> None:
+        """Re-read what the weights hold now (relaxation, drift) before an evaluation."""
+        ...
+
+    def link_retries(self) -> int:
+        """Retransmissions on the instrument links so far (0 without a bench)."""
+        ...
+
+    def close(self) -> None:
+        """Leave whatever holds the weights safe and release it."""
+        ...
+
 
 class SoftwareStore:
     """The ideal store of the software baseline: weights are exactly their levels."""
@@ -72,3 +84,12 @@ class SoftwareStore:
 
     def bench_seconds(self) -> float:
         return 0.0
+
+    def refresh(self) -> None:
+        """Ideal weights do not drift."""
+
+    def link_retries(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        """Nothing to release."""

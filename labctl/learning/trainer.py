@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
+from torch.optim.lr_scheduler import LRScheduler
 
 from labctl.datasets.loader import TaskData, to_float
 from labctl.learning.config import TrainConfig
 from labctl.learning.model import BnState, QuantizedMLP
 from labctl.learning.optimizer import MetaplasticAdam
 from labctl.learning.quantizer import LevelGrid
+from labctl.learning.schedule import task_scheduler
 from labctl.learning.store import WeightStore
 
 
@@ -110,8 +112,11 @@ class Trainer:
             result.write_counts[name] = np.zeros(tuple(hidden.shape), dtype=np.int64)
         for task_index, task in enumerate(self.data):
             optimizer = self._fresh_optimizer()
+            steps = self.config.epochs * -(-len(task.train_labels) // self.config.batch_size)
+            scheduler = task_scheduler(optimizer, self.config.lr_schedule, steps)
             for epoch in range(self.config.epochs):
-                record = self._epoch(task_index, task, epoch, optimizer, result, on_batch)
+                record = self._epoch(task_index, task, epoch, optimizer, scheduler, result,
+                                     on_batch)
                 result.epochs.append(record)
                 if on_epoch is not None:
                     on_epoch(record)
@@ -137,6 +142,7 @@ class Trainer:
         task: TaskData,
         epoch: int,
         optimizer: MetaplasticAdam,
+        scheduler: LRScheduler,
         result: TrainResult,
         on_batch: Callable[[str, int], None] | None,
     ) -> EpochRecord:
@@ -153,6 +159,7 @@ class Trainer:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            scheduler.step()
             for name, hidden in self.model.hidden.items():
                 new = self.grid.index(hidden)
                 if torch.equal(new, self.levels[name]):
@@ -166,6 +173,7 @@ class Trainer:
                 failures += stats.failures
             if on_batch is not None:
                 on_batch(task.name, len(batches))
+        self.store.refresh()
         accuracy = [self.evaluate(j) for j in range(len(self.data))]
         return EpochRecord(
             task=task.name, epoch=epoch, accuracy=accuracy, level_changes=changes,
