@@ -21,6 +21,7 @@ from labctl.learning import (
     train,
 )
 from labctl.learning.quantizer import quantized_activation
+from labctl.learning.schedule import LrSchedule, lr_factor
 
 
 def binary_rule(w, grads, meta, lr=0.005, b1=0.9, b2=0.999, eps=1e-8, wd=1e-7):
@@ -182,3 +183,24 @@ def test_lower_variant_measures_from_the_lower_level():
     assert factor[0] == pytest.approx(1 - math.tanh(3 * 0.3) ** 2, rel=1e-3)
     assert factor[1] == pytest.approx(1.0)
     assert factor[2] == pytest.approx(1 - math.tanh(3 * 0.5) ** 2, rel=1e-3)
+
+
+def test_cosine_schedule_anneals_each_task_and_settles_the_levels():
+    assert lr_factor(LrSchedule.COSINE, 0, 100) == 1.0
+    assert lr_factor(LrSchedule.COSINE, 50, 100) == pytest.approx(0.5)
+    assert lr_factor(LrSchedule.COSINE, 100, 100) == pytest.approx(0.0, abs=1e-12)
+    assert lr_factor(LrSchedule.CONSTANT, 99, 100) == 1.0
+    data = [synthetic_task("mnist", 0), synthetic_task("fashion-mnist", 1)]
+    runs = {
+        schedule: train(config, data, make_weight_store(config))
+        for schedule in ("constant", "cosine")
+        for config in [TrainConfig.build(tasks=["mnist", "fashion-mnist"], hidden=[32],
+                                         epochs=3, batch_size=50, threads=1,
+                                         lr_schedule=schedule)]
+    }
+    # The rate restarts with each task and reaches zero at its end: in the last epoch of each
+    # task the cosine run changes far fewer levels than the constant one.
+    constant, cosine = runs["constant"].level_changes, runs["cosine"].level_changes
+    assert cosine[2] < 0.3 * constant[2] and cosine[5] < 0.3 * constant[5]
+    assert cosine[3] > 0.5 * constant[3]  # a fresh full rate at the start of the second task
+    assert runs["cosine"].accuracy[2, 0] > 0.9
