@@ -94,6 +94,24 @@ class ChipStore:
         return WriteStats(indices=torch.from_numpy(idx), pulses=int(res["pulses"].sum()),
                           failures=int(failed.sum()))
 
+    def restore(self, layer: str, levels: torch.Tensor) -> WriteStats:
+        """Check by read-back that the chip holds ``levels``; rewrite only the weights it lost."""
+        m = self.maps[layer]
+        self._read_tiles(m)
+        k = levels.numpy().reshape(-1).astype(np.int64)
+        top = self.plan.n_levels - 1
+        held = ((self.plan.nearest(self._g[m.positive.reshape(-1)]) == k)
+                & (self.plan.nearest(self._g[m.negative.reshape(-1)]) == top - k))
+        self._levels[layer] = np.where(held, k, -1)
+        self._weights[layer] = self._value(m.positive, m.negative).reshape(m.shape)
+        return self.program(layer, levels)
+
+    def _read_tiles(self, m: PairMap) -> None:
+        _, rows, cols = self.bench.geometry
+        for tile in m.tiles:
+            self._g[tile * rows * cols:(tile + 1) * rows * cols] = (
+                self.bench.read_array(tile).reshape(-1))
+
     def _value(self, pos: NDArray[np.int64], neg: NDArray[np.int64]) -> torch.Tensor:
         w = (self._g[pos] - self._g[neg]) / (self.plan.g_max - self.plan.g_min)
         return torch.from_numpy(w.astype(np.float32))
@@ -104,11 +122,8 @@ class ChipStore:
 
     def refresh(self) -> None:
         """Read the whole chip back, so relaxation and drift since programming count."""
-        _, rows, cols = self.bench.geometry
         for name, m in self.maps.items():
-            for tile in m.tiles:
-                self._g[tile * rows * cols:(tile + 1) * rows * cols] = (
-                    self.bench.read_array(tile).reshape(-1))
+            self._read_tiles(m)
             self._weights[name] = self._value(m.positive, m.negative).reshape(m.shape)
 
     def bench_seconds(self) -> float:

@@ -39,6 +39,10 @@ class WeightStore(Protocol):
         """Bring ``layer`` to ``levels`` (int64, the layer's weight shape), writing only changes."""
         ...
 
+    def restore(self, layer: str, levels: torch.Tensor) -> WriteStats:
+        """Make ``layer`` hold ``levels`` again after a restart, checking what it still holds."""
+        ...
+
     def weights(self, layer: str) -> torch.Tensor:
         """The weight values the forward pass must use, on the level grid's scale [-1, 1]:
         ideal levels for software, what the cells actually hold for a chip."""
@@ -78,6 +82,9 @@ class SoftwareStore:
         self._levels[layer] = levels.clone()
         self._weights[layer] = self.grid.value(levels)
         return WriteStats(indices=changed)
+
+    def restore(self, layer: str, levels: torch.Tensor) -> WriteStats:
+        return self.program(layer, levels)
 
     def weights(self, layer: str) -> torch.Tensor:
         return self._weights[layer]

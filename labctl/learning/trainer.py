@@ -7,6 +7,7 @@ the store holds. Every task is evaluated after every epoch (the continual-learni
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch.optim.lr_scheduler import LRScheduler
 
+from drivers.errors import LabError
 from labctl.datasets.loader import TaskData, to_float
 from labctl.learning.config import TrainConfig
 from labctl.learning.model import BnState, QuantizedMLP
@@ -23,6 +25,23 @@ from labctl.learning.optimizer import MetaplasticAdam
 from labctl.learning.quantizer import LevelGrid
 from labctl.learning.schedule import task_scheduler
 from labctl.learning.store import WeightStore
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where training continues: task index and epoch within it."""
+
+    task: int
+    epoch: int
+
+
+class TrainingStopped(LabError):  # noqa: N818 - a stop, not a failure
+    """Training was asked to stop (Ctrl-C) and stopped cleanly after a step."""
+
+    def __init__(self, task: str, epoch: int) -> None:
+        super().__init__(f"training stopped during {task} epoch {epoch + 1}; the bench is safe "
+                         "and the archive holds every completed epoch: continue with "
+                         "labctl train --resume FILE.h5")
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,16 @@ class EpochRecord:
     pulses: int
     failures: int
     seconds: float
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A checkpoint to continue from, with the epochs and write counts already archived."""
+
+    position: Position
+    state: dict[str, np.ndarray]
+    epochs: list[EpochRecord]
+    write_counts: dict[str, np.ndarray]
 
 
 @dataclass
@@ -92,6 +121,9 @@ class Trainer:
         )
         self.levels: dict[str, torch.Tensor] = {}
         self.task_bn: dict[int, BnState] = {}
+        self.optimizer: MetaplasticAdam | None = None
+        self.stop = threading.Event()
+        """Set it (e.g. from a SIGINT handler) to stop after the current step."""
         self.test = [(to_float(d.test_images), torch.as_tensor(d.test_labels).long())
                      for d in self.data]
 
@@ -99,32 +131,102 @@ class Trainer:
         self,
         on_batch: Callable[[str, int], None] | None = None,
         on_epoch: Callable[[EpochRecord], None] | None = None,
+        on_checkpoint: Callable[[Trainer, Position], None] | None = None,
+        resume: Resume | None = None,
     ) -> TrainResult:
-        """Train every task in turn; ``on_batch(task, batches_per_epoch)`` reports progress."""
+        """Train every task in turn; ``on_batch(task, batches_per_epoch)`` reports progress.
+
+        ``on_checkpoint(trainer, next_position)`` is called after every epoch, once the state
+        is consistent; ``resume`` continues a run from such a checkpoint.
+        """
         start = time.perf_counter()
         result = TrainResult(config=self.config)
         result.memory = self.config.memory.footprint(self.model.synapses)
-        for name, hidden in self.model.hidden.items():
-            self.levels[name] = self.grid.index(hidden)
-            stats = self.store.program(name, self.levels[name])
-            result.initial_writes += stats.writes
-            result.initial_pulses += stats.pulses
-            result.write_counts[name] = np.zeros(tuple(hidden.shape), dtype=np.int64)
-        for task_index, task in enumerate(self.data):
-            optimizer = self._fresh_optimizer()
-            steps = self.config.epochs * -(-len(task.train_labels) // self.config.batch_size)
-            scheduler = task_scheduler(optimizer, self.config.lr_schedule, steps)
-            for epoch in range(self.config.epochs):
-                record = self._epoch(task_index, task, epoch, optimizer, scheduler, result,
+        position = Position(0, 0)
+        if resume is None:
+            for name, hidden in self.model.hidden.items():
+                self.levels[name] = self.grid.index(hidden)
+                stats = self.store.program(name, self.levels[name])
+                result.initial_writes += stats.writes
+                result.initial_pulses += stats.pulses
+                result.write_counts[name] = np.zeros(tuple(hidden.shape), dtype=np.int64)
+        else:
+            position = resume.position
+            self.load_state(resume.state)
+            result.epochs = list(resume.epochs)
+            result.write_counts = {k: v.astype(np.int64) for k, v in resume.write_counts.items()}
+            for name in self.model.layer_names:
+                self.store.restore(name, self.levels[name])
+        for task_index in range(position.task, len(self.data)):
+            task = self.data[task_index]
+            first = position.epoch if task_index == position.task else 0
+            if first == 0 or self.optimizer is None:
+                self.optimizer = self._fresh_optimizer()
+            per_epoch = -(-len(task.train_labels) // self.config.batch_size)
+            scheduler = task_scheduler(self.optimizer, self.config.lr_schedule,
+                                       self.config.epochs * per_epoch)
+            for _ in range(first * per_epoch):
+                scheduler.step()
+            for epoch in range(first, self.config.epochs):
+                record = self._epoch(task_index, task, epoch, self.optimizer, scheduler, result,
                                      on_batch)
                 result.epochs.append(record)
                 if on_epoch is not None:
                     on_epoch(record)
-            if self.config.bn_scenario == "task":
-                self.task_bn[task_index] = self.model.bn_state()
+                last = epoch + 1 == self.config.epochs
+                if last and self.config.bn_scenario == "task":
+                    self.task_bn[task_index] = self.model.bn_state()
+                if on_checkpoint is not None:
+                    on_checkpoint(self, Position(task_index + last, 0 if last else epoch + 1))
         result.wall_seconds = time.perf_counter() - start
         result.bench_seconds = self.store.bench_seconds()
         return result
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Everything needed to continue training exactly: weights, BN, moments, levels, RNG."""
+        out = {f"model/{k}": v.detach().numpy().copy()
+               for k, v in self.model.state_dict().items()}
+        for task in range(len(self.data)):
+            saved = self.task_bn.get(task)
+            for k, v in self.model.norms.state_dict().items():
+                out[f"task_bn/{task}/{k}"] = (saved[k] if saved else torch.full_like(v, torch.nan)
+                                              ).numpy().copy()
+        live = self.optimizer.state if self.optimizer is not None else {}
+        steps = []
+        for i, p in enumerate(self._params()):
+            st = live.get(p, {})
+            out[f"optim/{i}/m"] = (st["m"] if st else torch.zeros_like(p)).numpy().copy()
+            out[f"optim/{i}/v"] = (st["v"] if st else torch.zeros_like(p)).numpy().copy()
+            steps.append(st.get("step", 0) if st else 0)
+        out["optim/steps"] = np.array(steps, dtype=np.int64)
+        for name, levels in self.levels.items():
+            out[f"levels/{name}"] = levels.numpy().astype(np.int8)
+        out["rng"] = self.generator.get_state().numpy().copy()
+        return out
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`state` saved (the optimizer is rebuilt with its moments)."""
+        self.model.load_state_dict({k.removeprefix("model/"): torch.from_numpy(v)
+                                    for k, v in state.items() if k.startswith("model/")})
+        self.task_bn = {}
+        for task in range(len(self.data)):
+            saved = {k: torch.from_numpy(state[f"task_bn/{task}/{k}"])
+                     for k in self.model.norms.state_dict()}
+            if not any(torch.isnan(v).any() for v in saved.values()):
+                self.task_bn[task] = saved
+        self.optimizer = self._fresh_optimizer()
+        for i, p in enumerate(self._params()):
+            step = int(state["optim/steps"][i])
+            if step:
+                self.optimizer.state[p] = {"step": step,
+                                           "m": torch.from_numpy(state[f"optim/{i}/m"]).clone(),
+                                           "v": torch.from_numpy(state[f"optim/{i}/v"]).clone()}
+        self.levels = {name: torch.from_numpy(state[f"levels/{name}"].astype(np.int64))
+                       for name in self.model.layer_names}
+        self.generator.set_state(torch.from_numpy(state["rng"]))
+
+    def _params(self) -> list[torch.Tensor]:
+        return [*self.model.hidden.values(), *self.model.bn_parameters()]
 
     def _fresh_optimizer(self) -> MetaplasticAdam:
         c = self.config
@@ -173,6 +275,8 @@ class Trainer:
                 failures += stats.failures
             if on_batch is not None:
                 on_batch(task.name, len(batches))
+            if self.stop.is_set():
+                raise TrainingStopped(task.name, epoch)
         self.store.refresh()
         accuracy = [self.evaluate(j) for j in range(len(self.data))]
         return EpochRecord(
