@@ -65,6 +65,15 @@ class Archive:
         """Names of the datasets inside ``group`` (empty if the group is absent)."""
         return sorted(self._file[group]) if group in self._file else []
 
+    def datasets(self, group: str) -> list[str]:
+        """Paths, relative to ``group``, of every dataset below it (recursively)."""
+        if group.rstrip("/") not in self._file:
+            return []
+        found: list[str] = []
+        self._file[group.rstrip("/")].visititems(
+            lambda name, obj: found.append(name) if isinstance(obj, h5py.Dataset) else None)
+        return sorted(found)
+
     def close(self) -> None:
         self._file.close()
 

@@ -33,7 +33,11 @@ Kind "train" (``labctl train``)
     /accuracy       ACCURACY_DTYPE, test accuracy of every task after every epoch
     /epochs         EPOCH_DTYPE, per-epoch training and chip statistics
     /device_writes/<layer>  uint32 (out, in): level writes per weight (one differential pair)
-    /checkpoint/*   latest resumable state (hidden weights, optimizer moments, levels)
+    /checkpoint/a/*, /checkpoint/b/*  two slots of the full training state, written in turn
+                    (model/<param>, task_bn/<task>/<param>, optim/<i>/m|v, optim/steps,
+                    levels/<layer>, rng)
+    /checkpoint/position  int64 [slot, task, epoch, valid]: the slot last written completely
+                    and where training continues from it; written after the slot is flushed
 
 Units are SI throughout; each table's column units are in the dataset attribute ``units``
 (JSON object: column -> unit).
@@ -92,7 +96,6 @@ ACCURACY_UNITS = {"accuracy": "1"}
 EPOCH_DTYPE = np.dtype([
     ("task", "<u1"),
     ("epoch", "<u2"),
-    ("train_loss", "<f8"),
     ("level_changes", "<u8"),
     ("writes", "<u8"),
     ("pulses", "<u8"),

@@ -11,7 +11,9 @@ import typer
 from labctl.archive import Archive
 from labctl.cli.app import app, console, report
 from labctl.cli.program import print_program_summary
+from labctl.cli.train import print_train_summary
 from labctl.plots.program import plot_program
+from labctl.plots.train import plot_train
 from labctl.reports import summarise
 
 
@@ -34,8 +36,6 @@ def inspect(
     if summary["kind"] == "program":
         print_program_summary(summary)
     else:
-        from labctl.cli.train import print_train_summary
-
         print_train_summary(summary)
 
 
@@ -50,7 +50,5 @@ def plot(
         if archive.kind == "program":
             plot_program(archive, out)
         else:
-            from labctl.plots.train import plot_train
-
             plot_train(archive, out)
     console.print(f"plot: {out}")

@@ -11,17 +11,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from drivers.errors import ConfigError
-from labctl.cli.app import app
+from labctl.archive import Archive
+from labctl.cli.app import app, report
+from labctl.cli.program import default_out
 from labctl.datasets import DatasetFetcher, TaskData
-from labctl.learning import (
-    EpochRecord,
-    TrainConfig,
-    TrainResult,
-    WeightStore,
-    make_weight_store,
-    train,
-)
-from labctl.learning.report import plot_run, write_run_h5
+from labctl.learning import EpochRecord, TrainConfig, TrainResult
+from labctl.learning.archive import load_resume
+from labctl.learning.trainer import Resume
+from labctl.plots.train import plot_train
+from labctl.training import run_training
 
 _DEFAULTS = TrainConfig()
 
@@ -72,44 +70,69 @@ def train_command(
     data_dir: Annotated[
         Path | None, typer.Option(help="Dataset directory (default: $LABCTL_DATASETS).")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the run to this HDF5 file.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Archive of the run (default runs/train-<time>.h5).")] = None,
+    resume: Annotated[Path | None, typer.Option(
+        help="Continue the run archived in this file from its last checkpoint.")] = None,
     plot: Annotated[
         bool, typer.Option(help="Draw accuracy vs epoch and the writes histogram (PNG).")
     ] = False,
 ) -> None:
     """Train on the tasks in sequence and print the accuracy on every task after every task."""
-    config = TrainConfig.build(
-        backend=backend, setup=str(setup) if setup else None, levels=levels,
-        hidden=_int_list(hidden, "--hidden"), epochs=epochs,
-        meta=meta, meta_variant=meta_variant, activation_bits=activation_bits,
-        tasks=[t.strip() for t in tasks.split(",") if t.strip()], limit=limit, seed=seed,
-        batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, bn_scenario=bn_scenario,
-    )
+    previous = None
+    if resume is not None:
+        config, previous = load_resume(resume)
+        out = resume
+    else:
+        config = TrainConfig.build(
+            backend=backend, setup=str(setup) if setup else None, levels=levels,
+            hidden=_int_list(hidden, "--hidden"), epochs=epochs,
+            meta=meta, meta_variant=meta_variant, activation_bits=activation_bits,
+            tasks=[t.strip() for t in tasks.split(",") if t.strip()], limit=limit, seed=seed,
+            batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, bn_scenario=bn_scenario,
+        )
+        out = out or default_out("train")
     fetcher = DatasetFetcher(data_dir)
     data = [fetcher.load(task) for task in config.tasks]
-    store = make_weight_store(config)
     console = Console()
-    try:
-        result = _run_with_progress(config, data, store, console)
-    finally:
-        store.close()
+    result = _run_with_progress(config, data, out, previous, console)
     console.print(summary_table(result))
-    if out is not None:
-        write_run_h5(out, result)
-        console.print(f"wrote {out}")
+    console.print(f"archive: {out}")
     if plot:
-        for png in plot_run(out or Path("train.h5"), result):
-            console.print(f"wrote {png}")
+        with Archive(out) as archive:
+            console.print(f"plot: {plot_train(archive, out.with_suffix('.png'))}")
+
+
+def print_train_summary(summary: dict) -> None:
+    """Accuracy on every task after every task, from an archive's summary."""
+    tasks = summary["tasks"]
+    table = Table(title="Test accuracy (%) after each task")
+    table.add_column("after")
+    for task in tasks:
+        table.add_column(task, justify="right")
+    done = summary["accuracy_after_task"]
+    for after in (t for t in tasks if t in done):
+        table.add_row(after, *(f"{100 * done[after][t]:.2f}" for t in tasks))
+    report.print(table)
+    report.print(f"writes/device max {summary['writes_per_device_max']} mean "
+                 f"{summary['writes_per_device_mean']:.2f}; level changes per epoch "
+                 f"{', '.join(map(str, summary['level_changes_per_epoch']))}; failed writes "
+                 f"{summary['failed_writes']}; link retries {summary['link_retries']}; bench "
+                 f"time {summary['bench_time']:.1f} s")
 
 
 def _run_with_progress(
-    config: TrainConfig, data: list[TaskData], store: WeightStore, console: Console
+    config: TrainConfig, data: list[TaskData], out: Path, resume: Resume | None,
+    console: Console,
 ) -> TrainResult:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("{task.fields[status]}"))
     with Progress(*columns, console=console) as progress:
         bars: dict[tuple[str, int], int] = {}
         epoch_of = dict.fromkeys(config.tasks, 0)
+        if resume is not None:
+            for record in resume.epochs:
+                epoch_of[record.task] += 1
 
         def on_batch(task: str, total: int) -> None:
             key = (task, epoch_of[task])
@@ -125,7 +148,7 @@ def _run_with_progress(
             progress.update(bars[(record.task, record.epoch)], status=scores)
             epoch_of[record.task] += 1
 
-        return train(config, data, store, on_batch, on_epoch)
+        return run_training(config, data, out, resume, on_batch, on_epoch)
 
 
 def summary_table(result: TrainResult) -> Table:

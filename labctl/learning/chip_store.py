@@ -132,6 +132,9 @@ class ChipStore:
     def link_retries(self) -> int:
         return self.bench.link_stats()["link_retries"]
 
+    def identities(self) -> dict[str, str]:
+        return self.bench.identities
+
     def close(self) -> None:
         self.bench.close()
 

@@ -60,6 +60,10 @@ class WeightStore(Protocol):
         """Retransmissions on the instrument links so far (0 without a bench)."""
         ...
 
+    def identities(self) -> dict[str, str]:
+        """Identity of every instrument involved, for the archive."""
+        ...
+
     def close(self) -> None:
         """Leave whatever holds the weights safe and release it."""
         ...
@@ -97,6 +101,9 @@ class SoftwareStore:
 
     def link_retries(self) -> int:
         return 0
+
+    def identities(self) -> dict[str, str]:
+        return {}
 
     def close(self) -> None:
         """Nothing to release."""

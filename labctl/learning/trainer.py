@@ -122,6 +122,8 @@ class Trainer:
         self.levels: dict[str, torch.Tensor] = {}
         self.task_bn: dict[int, BnState] = {}
         self.optimizer: MetaplasticAdam | None = None
+        self.result: TrainResult | None = None
+        """The run in progress (callbacks read its epochs and write counts)."""
         self.stop = threading.Event()
         """Set it (e.g. from a SIGINT handler) to stop after the current step."""
         self.test = [(to_float(d.test_images), torch.as_tensor(d.test_labels).long())
@@ -141,6 +143,7 @@ class Trainer:
         """
         start = time.perf_counter()
         result = TrainResult(config=self.config)
+        self.result = result
         result.memory = self.config.memory.footprint(self.model.synapses)
         position = Position(0, 0)
         if resume is None:
@@ -199,7 +202,9 @@ class Trainer:
             out[f"optim/{i}/v"] = (st["v"] if st else torch.zeros_like(p)).numpy().copy()
             steps.append(st.get("step", 0) if st else 0)
         out["optim/steps"] = np.array(steps, dtype=np.int64)
-        for name, levels in self.levels.items():
+        for name, hidden in self.model.hidden.items():
+            levels = self.levels.get(name)
+            levels = self.grid.index(hidden.detach()) if levels is None else levels
             out[f"levels/{name}"] = levels.numpy().astype(np.int8)
         out["rng"] = self.generator.get_state().numpy().copy()
         return out

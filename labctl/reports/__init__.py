@@ -6,6 +6,7 @@ from typing import Any
 
 from labctl.archive import Archive
 from labctl.reports.program import program_summary
+from labctl.reports.train import train_summary
 
 
 def summarise(archive: Archive) -> dict[str, Any]:
@@ -21,7 +22,5 @@ def summarise(archive: Archive) -> dict[str, Any]:
         figures = program_summary(archive.table("levels"), archive.table("writes"),
                                   archive.table("verify"))
     else:
-        from labctl.reports.train import train_summary
-
         figures = train_summary(archive)
     return {**head, **figures}

@@ -1,0 +1,65 @@
+"""``labctl train``: a run from start (or from a checkpoint) to its archive, stoppable."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+from labctl.datasets import TaskData
+from labctl.learning.archive import TrainArchive, summarise
+from labctl.learning.backends import make_weight_store
+from labctl.learning.config import TrainConfig
+from labctl.learning.trainer import EpochRecord, Resume, Trainer, TrainingStopped, TrainResult
+
+
+def run_training(config: TrainConfig, data: Sequence[TaskData], out: Path,
+                 resume: Resume | None = None,
+                 on_batch: Callable[[str, int], None] | None = None,
+                 on_epoch: Callable[[EpochRecord], None] | None = None) -> TrainResult:
+    """Train, archiving every epoch and checkpoint in ``out``; the bench is always left safe.
+
+    Resuming writes the continued run to a new file that takes ``out``'s place only once it
+    holds everything ``out`` held, so no data is lost if the resume itself is killed.
+    Ctrl-C stops after the current step with the archive closed as "interrupted".
+    """
+    store = make_weight_store(config)
+    try:
+        trainer = Trainer(config, data, store)
+        target = out if resume is None else out.with_suffix(".resuming.h5")
+        archive = TrainArchive(target, trainer, store.identities())
+        try:
+            if resume is not None:
+                trainer.load_state(resume.state)
+                archive.carry_over(out, trainer, resume)
+                os.replace(target, out)
+            with _stop_on_interrupt(trainer):
+                result = trainer.run(on_batch, on_epoch, archive.epoch_done, resume)
+        except TrainingStopped:
+            archive.close("interrupted", {})
+            raise
+        except BaseException:
+            archive.abandon()
+            raise
+        archive.close("complete", summarise(result, store.link_retries()))
+        return result
+    finally:
+        store.close()
+
+
+@contextmanager
+def _stop_on_interrupt(trainer: Trainer) -> Iterator[None]:
+    """First Ctrl-C asks the trainer to stop after its step; a second one interrupts."""
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        trainer.stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
