@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,7 +34,7 @@ def run_training(config: TrainConfig, data: Sequence[TaskData], out: Path,
             if resume is not None:
                 trainer.load_state(resume.state)
                 archive.carry_over(out, trainer, resume)
-                os.replace(target, out)
+                archive.writer.move_to(out)
             with _stop_on_interrupt(trainer):
                 result = trainer.run(on_batch, on_epoch, archive.epoch_done, resume)
         except TrainingStopped:

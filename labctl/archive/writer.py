@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any, Self
@@ -89,6 +90,12 @@ class ArchiveWriter:
         """Make everything written so far durable."""
         self._file.flush()
         self._last_flush = time.monotonic()
+
+    def move_to(self, path: Path) -> None:
+        """Give the archive its final name by an atomic rename; writing goes on."""
+        self.flush()
+        os.replace(self.path, path)
+        self.path = Path(path)
 
     def close(self, status: str, summary: dict[str, Any]) -> None:
         """Flush, leave SWMR mode, and record how the run ended and its key figures."""
