@@ -41,6 +41,7 @@ _I_CC_LOW, _I_CC_HIGH = 10e-6, 200e-6
 _FEW_CELLS_FRACTION = 64
 """Selections smaller than 1/64 of the array skip a stale whole-array cache (see
 RRAMArray._conductance)."""
+_LOG_CC_SPAN = float(np.log(_I_CC_HIGH / _I_CC_LOW))
 _FLOAT32_MIN_READ_REL_SIGMA = 1e-3
 """Noisy MVMs run in float32 when the relative read noise is at least this large: float32
 rounding of a 128-term product (~1e-6 relative) then stays >= 100x below the output noise."""
@@ -121,9 +122,6 @@ class RRAMArray:
             raise ModelParameterError("cells", int(bad), f"0 to {self.n_cells - 1}")
         return idx
 
-    def _count(self, sel: slice | IndexArray) -> int:
-        return self.n_cells if isinstance(sel, slice) else sel.size
-
     def _volts(self, name: str, value: ArrayLike, n: int, lo: float | None = None) -> FloatArray:
         """``value`` as n voltages, refused if any is non-finite or outside [lo, v_abs_max]."""
         v = np.asarray(value, dtype=np.float64)
@@ -153,32 +151,37 @@ class RRAMArray:
 
     def _c2c_rel_sigma(self, i_cc: FloatArray) -> FloatArray:
         m = self.model
-        x = np.clip(np.log(np.maximum(i_cc, 1e-12) / _I_CC_LOW) / np.log(_I_CC_HIGH / _I_CC_LOW),
-                    0.0, 1.0)
+        x = np.minimum(np.maximum(np.log(np.maximum(i_cc, 1e-12) / _I_CC_LOW) / _LOG_CC_SPAN,
+                                  0.0), 1.0)
         return m.c2c_rel_sigma_low + x * (m.c2c_rel_sigma_high - m.c2c_rel_sigma_low)
 
-    def _live(self, sel: slice | IndexArray) -> NDArray[np.bool_]:
-        return self.formed[sel] & (self.stuck[sel] == STUCK_NONE)
-
-    def _commit(self, sel: slice | IndexArray, g_now: FloatArray, g_new: FloatArray,
+    def _commit(self, idx: IndexArray, g_now: FloatArray, g_new: FloatArray,
                 changed: NDArray[np.bool_], switched: NDArray[np.bool_]) -> None:
         """Store new conductances, restart their relaxation, count wear, retire worn cells."""
         m = self.model
-        z = self._rng.standard_normal(g_new.size)
-        writes = self.writes[sel] + switched
-        worn = switched & (writes > self.endurance[sel])
-        restart = changed | worn
-        coef = m.relax_mu_per_decade + m.relax_sigma_per_decade * z
-        self.g_prog[sel] = np.where(worn, g_now, np.where(changed, g_new, self.g_prog[sel]))
-        self._relax_coef[sel] = np.where(worn, 0.0, np.where(changed, coef, self._relax_coef[sel]))
-        self.t_prog[sel] = np.where(restart, self.clock, self.t_prog[sel])
-        self.writes[sel] = writes
-        if worn.any():
-            lrs = g_now > np.sqrt(self.g_hrs[sel] * m.g_stuck_lrs)
-            self.stuck[sel] = np.where(worn, np.where(lrs, STUCK_LRS, STUCK_HRS), self.stuck[sel])
+        z = self._rng.standard_normal(idx.size)
+        self.writes[idx] += switched
+        renewed = idx[changed]
+        self.g_prog[renewed] = g_new[changed]
+        self._relax_coef[renewed] = m.relax_mu_per_decade + m.relax_sigma_per_decade * z[changed]
+        self.t_prog[renewed] = self.clock
         if self._g_cache is not None:  # restarted cells have not relaxed yet: G = g_prog
-            self._g_cache[sel] = np.where(restart, self.g_prog[sel], self._g_cache[sel])
+            self._g_cache[renewed] = g_new[changed]
+        worn = switched & (self.writes[idx] > self.endurance[idx])
+        if worn.any():
+            retired, g_worn = idx[worn], g_now[worn]
+            self.g_prog[retired] = g_worn
+            self._relax_coef[retired] = 0.0
+            self.t_prog[retired] = self.clock
+            lrs = g_worn > np.sqrt(self.g_hrs[retired] * m.g_stuck_lrs)
+            self.stuck[retired] = np.where(lrs, STUCK_LRS, STUCK_HRS)
+            if self._g_cache is not None:
+                self._g_cache[retired] = g_worn
         self._g_version += 1
+
+    def _indices(self, cells: Cells) -> IndexArray:
+        sel = self._select(cells)
+        return np.arange(self.n_cells) if isinstance(sel, slice) else sel
 
     # ----------------------------------------------------------------- operations
     def set_pulse(self, cells: Cells, v_bl: ArrayLike, v_gate: ArrayLike, width: float) -> None:
@@ -188,29 +191,37 @@ class RRAMArray:
         toward G = I_CC(V_G) / V0 with cycle-to-cycle spread; a compliance below the present
         conductance leaves the cell as it is.
         """
-        sel = self._select(cells)
-        n = self._count(sel)
+        idx = self._indices(cells)
         width = self._width(width)
-        v_bl = self._volts("v_bl", v_bl, n, lo=0.0)
-        v_gate = self._volts("v_gate", v_gate, n, lo=0.0)
+        self.set_checked(idx, self._volts("v_bl", v_bl, idx.size, lo=0.0),
+                         self._volts("v_gate", v_gate, idx.size, lo=0.0), width)
+
+    def set_checked(self, idx: IndexArray, v_bl: FloatArray | float, v_gate: FloatArray | float,
+                    width: float) -> None:
+        """``set_pulse`` for arguments the caller has already checked (the firmware's loop).
+
+        ``idx``: distinct valid flat indices; voltages: one per cell or one for all, within
+        0 V and ``v_abs_max``; ``width``: within the model's limits. Nothing is re-checked.
+        """
         m = self.model
-        rng = self._rng
+        n = idx.size
         i_cc = self.compliance_current(v_gate)
-        g_cc = i_cc / self.v0[sel]
-        g_target = g_cc * (1.0 + self._c2c_rel_sigma(i_cc) * rng.standard_normal(n))
-        g_target = np.maximum(g_target, self.g_hrs[sel])
+        g_cc = i_cc / self.v0[idx]
+        g_target = g_cc * (1.0 + self._c2c_rel_sigma(i_cc) * self._rng.standard_normal(n))
+        g_target = np.maximum(g_target, self.g_hrs[idx])
         v_eff = v_bl + _VOLTS_PER_DECADE_WIDTH * np.log10(width / _WIDTH_REFERENCE)
         completion = _sigmoid((v_eff - m.v_set) / m.v_set_width)
-        healthy = self.stuck[sel] == STUCK_NONE
-        was_formed = self.formed[sel]
-        forms = healthy & ~was_formed & (v_eff >= self.v_form[sel]) & (i_cc > 0)
-        live = healthy & was_formed
-        g_now = self._conductance(sel)
-        grows = live & (i_cc > 0) & (g_target > g_now)
+        healthy = self.stuck[idx] == STUCK_NONE
+        was_formed = self.formed[idx]
+        conducts = i_cc > 0
+        forms = healthy & ~was_formed & (v_eff >= self.v_form[idx]) & conducts
+        live = healthy & was_formed & conducts
+        g_now = self._conductance(idx)
+        grows = live & (g_target > g_now)
         g_new = np.where(forms, g_target, g_now + completion * (g_target - g_now))
-        changed = forms | grows
-        self.formed[sel] = was_formed | forms
-        self._commit(sel, g_now, g_new, changed, switched=(live & (i_cc > 0)) | forms)
+        if forms.any():
+            self.formed[idx[forms]] = True
+        self._commit(idx, g_now, g_new, forms | grows, switched=live | forms)
         self.clock += width
 
     def form(self, cells: Cells, v_bl: ArrayLike, v_gate: ArrayLike, width: float
@@ -225,24 +236,27 @@ class RRAMArray:
         Each pulse removes a random fraction of the conductance above the cell's HRS floor,
         larger at higher amplitude and limited by the gate drive.
         """
-        sel = self._select(cells)
-        n = self._count(sel)
+        idx = self._indices(cells)
         width = self._width(width)
-        v_sl = self._volts("v_sl", v_sl, n, lo=0.0)
-        v_gate = self._volts("v_gate", v_gate, n, lo=0.0)
+        self.reset_checked(idx, self._volts("v_sl", v_sl, idx.size, lo=0.0),
+                           self._volts("v_gate", v_gate, idx.size, lo=0.0), width)
+
+    def reset_checked(self, idx: IndexArray, v_sl: FloatArray | float,
+                      v_gate: FloatArray | float, width: float) -> None:
+        """``reset_pulse`` for arguments already checked, as for :meth:`set_checked`."""
         m = self.model
         v_eff = v_sl + _VOLTS_PER_DECADE_WIDTH * np.log10(width / _WIDTH_REFERENCE)
         drive = np.minimum(1.0, self.compliance_current(v_gate)
                            / self.compliance_current(m.v_gate_reset_full))
         depth = m.reset_depth_max * _sigmoid((v_eff - m.v_reset) / m.v_reset_width) * drive
-        frac = np.clip(depth * (1.0 + m.reset_depth_spread * self._rng.standard_normal(n)),
-                       0.0, 0.99)
-        live = self._live(sel)
-        g_now = self._conductance(sel)
-        floor = self.g_hrs[sel]
-        g_new = np.where(g_now > floor, floor + (g_now - floor) * (1.0 - frac), g_now)
-        self._commit(sel, g_now, g_new, live & (frac > 0) & (g_now > floor),
-                     switched=live & (drive > 0))
+        spread = 1.0 + m.reset_depth_spread * self._rng.standard_normal(idx.size)
+        frac = np.minimum(np.maximum(depth * spread, 0.0), 0.99)
+        live = self.formed[idx] & (self.stuck[idx] == STUCK_NONE)
+        g_now = self._conductance(idx)
+        floor = self.g_hrs[idx]
+        above = g_now > floor
+        g_new = np.where(above, floor + (g_now - floor) * (1.0 - frac), g_now)
+        self._commit(idx, g_now, g_new, live & (frac > 0) & above, switched=live & (drive > 0))
         self.clock += width
 
     def advance(self, dt: float) -> None:
@@ -288,10 +302,14 @@ class RRAMArray:
         if v == 0.0:
             vmax = self.model.v_abs_max
             raise ModelParameterError("v_read", v, f"non-zero, -{vmax} V to {vmax} V")
+        return self.read_checked(sel, v)
+
+    def read_checked(self, sel: slice | IndexArray, v_read: float) -> FloatArray:
+        """``read_current`` for valid indices and a non-zero ``v_read`` within the limit."""
         g = self._conductance(sel)
         noisy = g + self.read_sigma(g) * self._rng.standard_normal(g.size)
         self.clock += self.model.read_time
-        return v * noisy
+        return v_read * noisy
 
     def read_conductance(self, cells: Cells, v_read: float = 0.1) -> FloatArray:
         """Conductances (S) of ``cells`` as measured at ``v_read`` (read noise included)."""

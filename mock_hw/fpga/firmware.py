@@ -205,7 +205,7 @@ class FpgaFirmware:
     def _adc(self, currents: NDArray[np.float64], full_scale: float) -> NDArray[np.int16]:
         half = 2 ** (self.config.adc_bits - 1)
         codes = np.rint(currents * (half / full_scale))
-        return np.clip(codes, -half, half - 1).astype("<i2")
+        return np.minimum(np.maximum(codes, -half), half - 1).astype("<i2")
 
     def _read(self, payload: bytes) -> bytes:
         mode, tile, v_read, count = self._fields(payload, struct.Struct("<BxHfI"))
@@ -279,10 +279,17 @@ class FpgaFirmware:
         gate0 = np.where(np.isnan(gate0), p.gate_start, gate0)
         self._volts("gate_start", gate0)
 
+        lsb = self.config.read_full_scale / 2 ** (self.config.adc_bits - 1)
+
         def read(sel: NDArray[np.int64]) -> NDArray[np.float64]:
-            i = np.mean([self._adc(self.array.read_current(sel, p.v_read),
-                                   self.config.read_full_scale) for _ in range(p.reads)], axis=0)
-            return i * (self.config.read_full_scale / 2 ** (self.config.adc_bits - 1)) / p.v_read
+            codes = self._adc(self.array.read_checked(sel, p.v_read), self.config.read_full_scale)
+            if p.reads > 1:
+                total = codes.astype(np.float64)
+                for _ in range(p.reads - 1):
+                    total += self._adc(self.array.read_checked(sel, p.v_read),
+                                       self.config.read_full_scale)
+                return total / p.reads * lsb / p.v_read
+            return codes * lsb / p.v_read
 
         results, batch_time = write_verify(self.array, read, cells,
                                            rec["lo_ns"] * 1e-9, rec["hi_ns"] * 1e-9, gate0, p)

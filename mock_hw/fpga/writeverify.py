@@ -1,8 +1,10 @@
 """Vectorized write-verify engine of the emulated firmware (SPEC.md section 6).
 
 Every cell still in progress advances one iteration per loop turn - one verify, then one
-SET or RESET pulse - with its own voltages, through ``RRAMArray.set_pulse/reset_pulse``
-called once per turn on arrays. A real board programs the cells one after the other, so
+SET or RESET pulse - with its own voltages, through ``RRAMArray.set_checked/reset_checked``
+called once per turn on arrays (the firmware checked cells and voltages once per batch, so
+the loop skips the array's per-call checks; the voltages it derives stay within the
+block's ceilings). A real board programs the cells one after the other, so
 bench time is accounted per cell and the simulated clock is moved to the sequential total.
 """
 
@@ -134,23 +136,28 @@ def _iterate(array: RRAMArray, b: _Batch, a: NDArray[np.int64],
              gate0: NDArray[np.float64], p: Program) -> None:
     """One verify and at most one pulse for each active cell ``a``."""
     g = verify(a)
-    inside = (g >= lo[a]) & (g <= hi[a])
+    lo_a = lo[a]
+    inside = (g >= lo_a) & (g <= hi[a])
     if p.confirm and inside.any():
         again = verify(a[inside])
         g[inside] = again
-        inside[inside] = (again >= lo[a[inside]]) & (again <= hi[a[inside]])
+        inside[inside] = (again >= lo_a[inside]) & (again <= hi[a[inside]])
     b.g[a] = g
-    accepted = a[inside]
-    b.active[accepted] = False
-    b.success[accepted] = True
-    b.pending[accepted] = p.wait_verify
-    out = a[~inside]
-    spent = b.pulses[out] >= p.max_pulses
-    b.active[out[spent]] = False
-    go = out[~spent]
-    low = b.g[go] < lo[go]
-    _set(array, b, go[low], cells, gate0, p)
-    _reset(array, b, go[~low], cells, p)
+    if inside.any():
+        accepted = a[inside]
+        b.active[accepted] = False
+        b.success[accepted] = True
+        b.pending[accepted] = p.wait_verify
+        out = ~inside
+        a, g, lo_a = a[out], g[out], lo_a[out]
+    spent = b.pulses[a] >= p.max_pulses
+    if spent.any():
+        b.active[a[spent]] = False
+        go = ~spent
+        a, g, lo_a = a[go], g[go], lo_a[go]
+    low = g < lo_a
+    _set(array, b, a[low], cells, gate0, p)
+    _reset(array, b, a[~low], cells, p)
 
 
 def _set(array: RRAMArray, b: _Batch, s: NDArray[np.int64], cells: NDArray[np.int64],
@@ -159,16 +166,17 @@ def _set(array: RRAMArray, b: _Batch, s: NDArray[np.int64], cells: NDArray[np.in
         return
     reversal = b.last[s] == _RESET
     b.reversals[s] += reversal
-    b.k_set[s] = np.where(reversal, 0, b.k_set[s])
+    k = np.where(reversal, 0, b.k_set[s])
+    v_bl: NDArray[np.float64] | float
     if p.scheme == IGVVA:
-        v_gate = np.minimum(gate0[s] + p.gate_step * b.k_set[s], p.gate_max)
-        v_bl = np.full(s.size, p.v_set)
+        v_gate = np.minimum(gate0[s] + p.gate_step * k, p.gate_max)
+        v_bl = p.v_set
     else:
         v_gate = gate0[s]
-        v_bl = np.minimum(p.set_start + p.set_step * b.k_set[s], p.set_max)
-    array.set_pulse(cells[s], v_bl, v_gate, p.set_width)
+        v_bl = np.minimum(p.set_start + p.set_step * k, p.set_max)
+    array.set_checked(cells[s], v_bl, v_gate, p.set_width)
     _count(b, s, v_bl, p.set_width, _SET)
-    b.k_set[s] += 1
+    b.k_set[s] = k + 1
     b.n_set[s] += 1
 
 
@@ -178,15 +186,15 @@ def _reset(array: RRAMArray, b: _Batch, r: NDArray[np.int64], cells: NDArray[np.
         return
     reversal = b.last[r] == _SET
     b.reversals[r] += reversal
-    b.k_reset[r] = np.where(reversal, 0, b.k_reset[r])
-    v_sl = np.minimum(p.reset_start + p.reset_step * b.k_reset[r], p.reset_max)
-    array.reset_pulse(cells[r], v_sl, p.reset_gate, p.reset_width)
+    k = np.where(reversal, 0, b.k_reset[r])
+    v_sl = np.minimum(p.reset_start + p.reset_step * k, p.reset_max)
+    array.reset_checked(cells[r], v_sl, p.reset_gate, p.reset_width)
     _count(b, r, v_sl, p.reset_width, _RESET)
-    b.k_reset[r] += 1
+    b.k_reset[r] = k + 1
     b.n_reset[r] += 1
 
 
-def _count(b: _Batch, sel: NDArray[np.int64], volts: NDArray[np.float64], width: float,
+def _count(b: _Batch, sel: NDArray[np.int64], volts: NDArray[np.float64] | float, width: float,
            polarity: int) -> None:
     """Book one pulse: energy V^2 G t from the last verify, time, counters, polarity."""
     b.energy[sel] += volts**2 * b.g[sel] * width
