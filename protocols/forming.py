@@ -37,20 +37,27 @@ def form_cells(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int64],
                ) -> NDArray[np.bool_]:
     """Form every pristine cell of ``cells``, stepping the voltage; returns which are formed.
 
-    Cells already formed are left alone: forming is read first, never pulsed blindly.
+    Cells already formed are left alone: forming is read first, never pulsed blindly. After
+    each step only the cells still pristine are read again (a formed cell stays formed).
     """
     cells = np.asarray(cells, dtype=np.int64)
-    formed = fpga.read_cells(cells, params.v_read) / params.v_read >= params.g_formed
+    formed = _reads_formed(fpga, cells, params)
     for volts in params.voltages():
-        if formed.all():
+        pristine = np.flatnonzero(~formed)
+        if not pristine.size:
             break
         pulse.configure_pulse(float(volts), params.width)
-        for tile, row, row_cols in by_row(cells[~formed], rows, cols):
+        for tile, row, row_cols in by_row(cells[pristine], rows, cols):
             row_cells = (tile * rows + row) * cols + row_cols
             connect_for_pulse(fpga, tile, row_cells, np.array([row]), row_cols,
                               np.array([params.gate]), reset=False)
             pulse.fire()
             disconnect(fpga, tile, np.array([row]))
-        formed = fpga.read_cells(cells, params.v_read) / params.v_read >= params.g_formed
+        formed[pristine] = _reads_formed(fpga, cells[pristine], params)
     fpga.safe_state()
     return formed
+
+
+def _reads_formed(fpga: FpgaLink, cells: NDArray[np.int64], params: FormingParams
+                  ) -> NDArray[np.bool_]:
+    return fpga.read_cells(cells, params.v_read) / params.v_read >= params.g_formed
