@@ -70,16 +70,14 @@ class _Batch:
     def __init__(self, n: int) -> None:
         self.pulses = np.zeros(n, np.int64)
         self.n_set = np.zeros(n, np.int64)
-        self.n_reset = np.zeros(n, np.int64)
         self.reversals = np.zeros(n, np.int64)
-        self.k_set = np.zeros(n, np.int64)
-        self.k_reset = np.zeros(n, np.int64)
+        self.run = np.zeros(n, np.int64)
+        """Pulses in a row of the present polarity: the step index of its voltage ramp."""
         self.last = np.zeros(n, np.int8)
         self.g = np.zeros(n)
         self.energy = np.zeros(n)
         self.time = np.zeros(n)
         self.success = np.zeros(n, bool)
-        self.active = np.ones(n, bool)
         self.pending = np.zeros(n, bool)
         self.busy = 0.0
 
@@ -98,10 +96,11 @@ def write_verify(array: RRAMArray, read: Reader, cells: NDArray[np.int64],
         b.busy += read_cost * sel.size
         return read(cells[sel])
 
+    active = np.arange(cells.size)
     while True:
-        while b.active.any():
-            _iterate(array, b, np.flatnonzero(b.active), verify, cells, lo, hi, gate0, p)
-        pend = np.flatnonzero(b.pending)
+        while active.size:
+            active = _iterate(array, b, active, verify, cells, lo, hi, gate0, p)
+        pend = b.pending.nonzero()[0]
         if not pend.size:
             break
         array.advance(p.wait)
@@ -113,7 +112,7 @@ def write_verify(array: RRAMArray, read: Reader, cells: NDArray[np.int64],
         drifted = pend[(g < lo[pend]) | (g > hi[pend])]
         b.success[drifted] = False
         if waits < MAX_WAITS:
-            b.active[drifted[b.pulses[drifted] < p.max_pulses]] = True
+            active = drifted[b.pulses[drifted] < p.max_pulses]
 
     batch_time = b.busy + waits * p.wait
     array.advance(max(0.0, batch_time - (array.clock - t_start)))
@@ -122,7 +121,7 @@ def write_verify(array: RRAMArray, read: Reader, cells: NDArray[np.int64],
     out["success"] = b.success
     out["pulses"] = b.pulses
     out["set_pulses"] = b.n_set
-    out["reset_pulses"] = b.n_reset
+    out["reset_pulses"] = b.pulses - b.n_set
     out["reversals"] = b.reversals
     out["g_final"] = b.g
     out["energy"] = b.energy
@@ -133,40 +132,54 @@ def write_verify(array: RRAMArray, read: Reader, cells: NDArray[np.int64],
 def _iterate(array: RRAMArray, b: _Batch, a: NDArray[np.int64],
              verify: Callable[[NDArray[np.int64]], NDArray[np.float64]],
              cells: NDArray[np.int64], lo: NDArray[np.float64], hi: NDArray[np.float64],
-             gate0: NDArray[np.float64], p: Program) -> None:
-    """One verify and at most one pulse for each active cell ``a``."""
+             gate0: NDArray[np.float64], p: Program) -> NDArray[np.int64]:
+    """One verify and at most one pulse for each active cell ``a``; returns those still active.
+
+    ``a`` stays in ascending order, so cells are visited (and draw their noise) in order.
+    """
     g = verify(a)
     lo_a = lo[a]
     inside = (g >= lo_a) & (g <= hi[a])
-    if p.confirm and inside.any():
+    if p.confirm and np.count_nonzero(inside):
         again = verify(a[inside])
         g[inside] = again
         inside[inside] = (again >= lo_a[inside]) & (again <= hi[a[inside]])
     b.g[a] = g
-    if inside.any():
+    if np.count_nonzero(inside):
         accepted = a[inside]
-        b.active[accepted] = False
         b.success[accepted] = True
         b.pending[accepted] = p.wait_verify
         out = ~inside
         a, g, lo_a = a[out], g[out], lo_a[out]
     spent = b.pulses[a] >= p.max_pulses
-    if spent.any():
-        b.active[a[spent]] = False
+    if np.count_nonzero(spent):
         go = ~spent
         a, g, lo_a = a[go], g[go], lo_a[go]
     low = g < lo_a
-    _set(array, b, a[low], cells, gate0, p)
-    _reset(array, b, a[~low], cells, p)
+    n_low = np.count_nonzero(low)
+    if n_low == a.size:
+        _set(array, b, a, cells, gate0, p)
+    elif n_low == 0:
+        _reset(array, b, a, cells, p)
+    else:
+        _set(array, b, a[low], cells, gate0, p)
+        _reset(array, b, a[~low], cells, p)
+    return a
+
+
+def _ramp_step(b: _Batch, sel: NDArray[np.int64], polarity: int) -> NDArray[np.int64]:
+    """Count reversals; the ramp index of this pulse (0 after a reversal or at the start)."""
+    last = b.last[sel]
+    b.reversals[sel] += last == -polarity
+    k = np.where(last == polarity, b.run[sel], 0)
+    b.run[sel] = k + 1
+    b.last[sel] = polarity
+    return k
 
 
 def _set(array: RRAMArray, b: _Batch, s: NDArray[np.int64], cells: NDArray[np.int64],
          gate0: NDArray[np.float64], p: Program) -> None:
-    if not s.size:
-        return
-    reversal = b.last[s] == _RESET
-    b.reversals[s] += reversal
-    k = np.where(reversal, 0, b.k_set[s])
+    k = _ramp_step(b, s, _SET)
     v_bl: NDArray[np.float64] | float
     if p.scheme == IGVVA:
         v_gate = np.minimum(gate0[s] + p.gate_step * k, p.gate_max)
@@ -175,30 +188,22 @@ def _set(array: RRAMArray, b: _Batch, s: NDArray[np.int64], cells: NDArray[np.in
         v_gate = gate0[s]
         v_bl = np.minimum(p.set_start + p.set_step * k, p.set_max)
     array.set_checked(cells[s], v_bl, v_gate, p.set_width)
-    _count(b, s, v_bl, p.set_width, _SET)
-    b.k_set[s] = k + 1
+    _count(b, s, v_bl, p.set_width)
     b.n_set[s] += 1
 
 
 def _reset(array: RRAMArray, b: _Batch, r: NDArray[np.int64], cells: NDArray[np.int64],
            p: Program) -> None:
-    if not r.size:
-        return
-    reversal = b.last[r] == _SET
-    b.reversals[r] += reversal
-    k = np.where(reversal, 0, b.k_reset[r])
+    k = _ramp_step(b, r, _RESET)
     v_sl = np.minimum(p.reset_start + p.reset_step * k, p.reset_max)
     array.reset_checked(cells[r], v_sl, p.reset_gate, p.reset_width)
-    _count(b, r, v_sl, p.reset_width, _RESET)
-    b.k_reset[r] = k + 1
-    b.n_reset[r] += 1
+    _count(b, r, v_sl, p.reset_width)
 
 
-def _count(b: _Batch, sel: NDArray[np.int64], volts: NDArray[np.float64] | float, width: float,
-           polarity: int) -> None:
-    """Book one pulse: energy V^2 G t from the last verify, time, counters, polarity."""
+def _count(b: _Batch, sel: NDArray[np.int64], volts: NDArray[np.float64] | float,
+           width: float) -> None:
+    """Book one pulse: energy V^2 G t from the last verify, time, pulse count."""
     b.energy[sel] += volts**2 * b.g[sel] * width
     b.time[sel] += width
     b.busy += width * sel.size
     b.pulses[sel] += 1
-    b.last[sel] = polarity
