@@ -13,6 +13,7 @@ G(t) = G_prog + (mu + a z) log10(1 + (t - t_prog) / t0), z ~ Normal(0, 1).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -49,6 +50,12 @@ rounding of a 128-term product (~1e-6 relative) then stays >= 100x below the out
 
 def _sigmoid(x: FloatArray) -> FloatArray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+@functools.lru_cache(maxsize=64)
+def _width_shift(width: float) -> float:
+    """Threshold shift (V) of a pulse of ``width`` s relative to the reference width."""
+    return _VOLTS_PER_DECADE_WIDTH * np.log10(width / _WIDTH_REFERENCE)
 
 
 class RRAMArray:
@@ -168,7 +175,7 @@ class RRAMArray:
         if self._g_cache is not None:  # restarted cells have not relaxed yet: G = g_prog
             self._g_cache[renewed] = g_new[changed]
         worn = switched & (self.writes[idx] > self.endurance[idx])
-        if worn.any():
+        if np.count_nonzero(worn):
             retired, g_worn = idx[worn], g_now[worn]
             self.g_prog[retired] = g_worn
             self._relax_coef[retired] = 0.0
@@ -209,7 +216,7 @@ class RRAMArray:
         g_cc = i_cc / self.v0[idx]
         g_target = g_cc * (1.0 + self._c2c_rel_sigma(i_cc) * self._rng.standard_normal(n))
         g_target = np.maximum(g_target, self.g_hrs[idx])
-        v_eff = v_bl + _VOLTS_PER_DECADE_WIDTH * np.log10(width / _WIDTH_REFERENCE)
+        v_eff = v_bl + _width_shift(width)
         completion = _sigmoid((v_eff - m.v_set) / m.v_set_width)
         healthy = self.stuck[idx] == STUCK_NONE
         was_formed = self.formed[idx]
@@ -219,7 +226,7 @@ class RRAMArray:
         g_now = self._conductance(idx)
         grows = live & (g_target > g_now)
         g_new = np.where(forms, g_target, g_now + completion * (g_target - g_now))
-        if forms.any():
+        if np.count_nonzero(forms):
             self.formed[idx[forms]] = True
         self._commit(idx, g_now, g_new, forms | grows, switched=live | forms)
         self.clock += width
@@ -245,7 +252,7 @@ class RRAMArray:
                       v_gate: FloatArray | float, width: float) -> None:
         """``reset_pulse`` for arguments already checked, as for :meth:`set_checked`."""
         m = self.model
-        v_eff = v_sl + _VOLTS_PER_DECADE_WIDTH * np.log10(width / _WIDTH_REFERENCE)
+        v_eff = v_sl + _width_shift(width)
         drive = np.minimum(1.0, self.compliance_current(v_gate)
                            / self.compliance_current(m.v_gate_reset_full))
         depth = m.reset_depth_max * _sigmoid((v_eff - m.v_reset) / m.v_reset_width) * drive
