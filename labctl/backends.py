@@ -107,7 +107,9 @@ def chip_bench(setup: Setup) -> Bench:
                                                channel=setup.pulse_generator.channel)
         opened.callback(_shut, pulse)
         fpga = FpgaLink.from_url(setup.fpga.url, baudrate=setup.fpga.baudrate,
-                                 timeout=setup.fpga.timeout, retries=setup.fpga.retries)
+                                 timeout=setup.fpga.timeout,
+                                 long_timeout=setup.fpga.long_timeout,
+                                 retries=setup.fpga.retries)
         opened.callback(fpga.close)
         start = time.monotonic()
         bench = Bench(smu, pulse, fpga, BenchClock(now=lambda: time.monotonic() - start,

@@ -62,7 +62,9 @@ class FpgaSetup(_Strict):
 
     url: str = Field(description="pyserial port or URL: /dev/ttyUSB0, COM3, socket://host:port")
     baudrate: int = Field(921_600, gt=0, le=20_000_000, description="Serial baud rate.")
-    timeout: float = Field(2.0, gt=0, le=600, description="Reply timeout (s).")
+    timeout: float = Field(2.0, gt=0, le=600, description="Reply timeout of quick commands (s).")
+    long_timeout: float = Field(
+        120.0, gt=0, le=3600, description="Reply timeout of reads, MVMs and write-verify (s).")
     retries: int = Field(5, ge=0, le=50, description="Retries on timeout, NAK or CRC error.")
 
 

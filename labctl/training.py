@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from drivers.errors import LabError
 from labctl.datasets import TaskData
 from labctl.learning.archive import TrainArchive, summarise
 from labctl.learning.backends import make_weight_store
 from labctl.learning.config import TrainConfig
+from labctl.learning.store import WeightStore
 from labctl.learning.trainer import EpochRecord, Resume, Trainer, TrainingStopped, TrainResult
+
+log = logging.getLogger(__name__)
 
 
 def run_training(config: TrainConfig, data: Sequence[TaskData], out: Path,
@@ -44,9 +49,19 @@ def run_training(config: TrainConfig, data: Sequence[TaskData], out: Path,
             archive.abandon()
             raise
         archive.close("complete", summarise(result, store.link_retries()))
-        return result
-    finally:
+    except BaseException:
+        _close_quietly(store)
+        raise
+    store.close()
+    return result
+
+
+def _close_quietly(store: WeightStore) -> None:
+    """Make the bench safe after a failure without hiding the failure behind a second one."""
+    try:
         store.close()
+    except LabError as err:
+        log.error("could not leave the bench safe: %s", err)
 
 
 @contextmanager

@@ -174,8 +174,9 @@ class FpgaLink:
         while True:
             data = self.port.read(self._decoder.wanted())
             if not data:
-                raise LinkTimeout(f"no reply to {command.name} (seq {seq}) within {timeout} s: "
-                                  f"check the port, the baud rate and that the board is powered")
+                raise LinkTimeout(f"FPGA board: no reply to {command.name} (seq {seq}) within "
+                                  f"{timeout} s: check the port, the baud rate and that the "
+                                  "board is powered")
             for frame in self._decoder.feed(data):
                 if frame.kind == Kind.REQUEST:
                     continue

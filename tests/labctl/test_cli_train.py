@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import h5py
 import pytest
 from typer.testing import CliRunner
 
+from labctl.archive import Archive
 from labctl.cli import app
 
 
@@ -52,10 +52,13 @@ def test_train_writes_archive_table_and_plots(tmp_path: Path):
     ])
     assert result.exit_code == 0, result.output
     assert "after" in result.output and "fashion-mnist" in result.output
-    with h5py.File(out) as f:
-        assert f["after_task"].shape == (2, 2)
-        assert f["epochs/accuracy"].shape == (2, 2)
-        assert f["write_counts/fc0"].shape == (32, 784)
-        assert f["memory"].attrs["ratio_vs_reference"] > 15
-    assert (tmp_path / "run_accuracy.png").stat().st_size > 0
-    assert (tmp_path / "run_writes.png").stat().st_size > 0
+    with Archive(out) as archive:
+        assert archive.kind == "train" and archive.status == "complete"
+        assert archive.table("accuracy").shape == (4,)
+        assert archive.table("epochs").shape == (2,)
+        assert archive.array("device_writes/fc0").shape == (32, 784)
+        summary = archive.stored_summary
+    assert summary is not None
+    assert set(summary["accuracy_after_task"]) == {"mnist", "fashion-mnist"}
+    assert summary["memory"]["ratio_vs_reference"] > 15
+    assert out.with_suffix(".png").stat().st_size > 10_000
