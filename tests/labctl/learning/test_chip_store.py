@@ -1,0 +1,50 @@
+"""The chip store writes only level changes, serves what the cells hold, and after a restart
+rewrites only the weights the chip no longer holds."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from labctl.backends import open_bench
+from labctl.learning.chip_store import ChipStore, level_plan
+
+SHAPES = {"fc0": (20, 150), "fc1": (10, 20)}  # fc0 spans two row blocks of a 128-row tile
+
+
+def make_store(seed: int = 0) -> ChipStore:
+    return ChipStore(open_bench("mock", None, seed, tiles=3, formed=True), level_plan(8), SHAPES)
+
+
+def test_only_changed_weights_are_written_and_read_back_close_to_their_levels() -> None:
+    store = make_store()
+    try:
+        gen = torch.Generator().manual_seed(0)
+        levels = torch.randint(0, 8, SHAPES["fc0"], generator=gen)
+        first = store.program("fc0", levels)
+        assert first.writes == levels.numel()
+        assert first.failures <= 0.02 * levels.numel()
+        changed = levels.clone()
+        changed[3, :7] = (changed[3, :7] + 1) % 8
+        second = store.program("fc0", changed)
+        assert sorted(second.indices.tolist()) == list(range(3 * 150, 3 * 150 + 7))
+        ideal = -1 + 2 * changed.float() / 7
+        store.refresh()
+        error = (store.weights("fc0") - ideal).abs()
+        assert float(error.median()) < 0.03
+        assert float((error > 1 / 7).float().mean()) < 0.02
+    finally:
+        store.close()
+
+
+def test_restore_rewrites_only_what_the_chip_lost() -> None:
+    store = make_store(1)
+    try:
+        levels = torch.full(SHAPES["fc1"], 6, dtype=torch.int64)
+        store.program("fc1", levels)
+        lost = store.maps["fc1"].positive[2, :5]
+        store.bench.program(lost, np.full(5, 9e-6), np.full(5, 11e-6), mode="fpga")
+        restored = store.restore("fc1", levels)
+        assert sorted(restored.indices.tolist()) == list(range(2 * 20, 2 * 20 + 5))
+    finally:
+        store.close()
