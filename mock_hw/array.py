@@ -162,29 +162,38 @@ class RRAMArray:
                                   0.0), 1.0)
         return m.c2c_rel_sigma_low + x * (m.c2c_rel_sigma_high - m.c2c_rel_sigma_low)
 
-    def _commit(self, idx: IndexArray, g_now: FloatArray, g_new: FloatArray,
+    def _commit(self, cells: IndexArray, g_now: FloatArray, g_new: FloatArray,
                 changed: NDArray[np.bool_], switched: NDArray[np.bool_]) -> None:
         """Store new conductances, restart their relaxation, count wear, retire worn cells."""
         m = self.model
-        z = self._rng.standard_normal(idx.size)
+        z = self._rng.standard_normal(cells.size)
+        n_changed = np.count_nonzero(changed)
+        if n_changed:
+            renewed = cells
+            if n_changed < cells.size:
+                renewed, g_new, z = cells[changed], g_new[changed], z[changed]
+            self.g_prog[renewed] = g_new
+            self._relax_coef[renewed] = m.relax_mu_per_decade + m.relax_sigma_per_decade * z
+            self.t_prog[renewed] = self.clock
+            if self._g_cache is not None:  # restarted cells have not relaxed yet: G = g_prog
+                self._g_cache[renewed] = g_new
+        if np.count_nonzero(switched):
+            self._wear(cells, g_now, switched)
+        self._g_version += 1
+
+    def _wear(self, idx: IndexArray, g_now: FloatArray, switched: NDArray[np.bool_]) -> None:
+        """Count a write on every switched cell; a cell past its endurance sticks where it is."""
         self.writes[idx] += switched
-        renewed = idx[changed]
-        self.g_prog[renewed] = g_new[changed]
-        self._relax_coef[renewed] = m.relax_mu_per_decade + m.relax_sigma_per_decade * z[changed]
-        self.t_prog[renewed] = self.clock
-        if self._g_cache is not None:  # restarted cells have not relaxed yet: G = g_prog
-            self._g_cache[renewed] = g_new[changed]
         worn = switched & (self.writes[idx] > self.endurance[idx])
         if np.count_nonzero(worn):
             retired, g_worn = idx[worn], g_now[worn]
             self.g_prog[retired] = g_worn
             self._relax_coef[retired] = 0.0
             self.t_prog[retired] = self.clock
-            lrs = g_worn > np.sqrt(self.g_hrs[retired] * m.g_stuck_lrs)
+            lrs = g_worn > np.sqrt(self.g_hrs[retired] * self.model.g_stuck_lrs)
             self.stuck[retired] = np.where(lrs, STUCK_LRS, STUCK_HRS)
             if self._g_cache is not None:
                 self._g_cache[retired] = g_worn
-        self._g_version += 1
 
     def _indices(self, cells: Cells) -> IndexArray:
         sel = self._select(cells)
@@ -221,14 +230,17 @@ class RRAMArray:
         healthy = self.stuck[idx] == STUCK_NONE
         was_formed = self.formed[idx]
         conducts = i_cc > 0
-        forms = healthy & ~was_formed & (v_eff >= self.v_form[idx]) & conducts
         live = healthy & was_formed & conducts
         g_now = self._conductance(idx)
         grows = live & (g_target > g_now)
-        g_new = np.where(forms, g_target, g_now + completion * (g_target - g_now))
-        if np.count_nonzero(forms):
+        g_grown = g_now + completion * (g_target - g_now)
+        if np.count_nonzero(was_formed) == n:  # no pristine cell: nothing can form
+            self._commit(idx, g_now, g_grown, grows, switched=live)
+        else:
+            forms = healthy & ~was_formed & (v_eff >= self.v_form[idx]) & conducts
             self.formed[idx[forms]] = True
-        self._commit(idx, g_now, g_new, forms | grows, switched=live | forms)
+            self._commit(idx, g_now, np.where(forms, g_target, g_grown), forms | grows,
+                         switched=live | forms)
         self.clock += width
 
     def form(self, cells: Cells, v_bl: ArrayLike, v_gate: ArrayLike, width: float
