@@ -16,6 +16,7 @@ from pathlib import Path
 from drivers.errors import ConfigError
 from drivers.fpga import FpgaLink, LoopbackPort
 from drivers.pulse.keysight33500b import Keysight33500B
+from drivers.resilient import RetryingPulseGenerator, RetryingSourceMeter
 from drivers.roles import PulseGenerator, SourceMeter
 from drivers.safety import SafetyLimits
 from drivers.smu.keithley2400 import Keithley2400
@@ -76,8 +77,10 @@ def mock_bench(model: DeviceModel, seed: int) -> Bench:
     smu_emu = Keithley2400Emulator(sim, lock=lock)
     pulse_emu = Keysight33500BEmulator(sim, lock=lock)
     firmware = FpgaFirmware(sim)
-    smu = Keithley2400(LoopbackTransport(smu_emu.handle, name="smu"), MOCK_LIMITS)
-    pulse = Keysight33500B(LoopbackTransport(pulse_emu.handle, name="pulse"), MOCK_LIMITS)
+    smu = RetryingSourceMeter(Keithley2400(LoopbackTransport(smu_emu.handle, name="smu"),
+                                           MOCK_LIMITS))
+    pulse = RetryingPulseGenerator(
+        Keysight33500B(LoopbackTransport(pulse_emu.handle, name="pulse"), MOCK_LIMITS))
     fpga = FpgaLink(LoopbackPort(firmware.handle))
     return Bench(smu, pulse, fpga, BenchClock(now=lambda: array.clock, sleep=array.advance),
                  backend="mock")
@@ -97,14 +100,16 @@ def chip_bench(setup: Setup) -> Bench:
     """
     limits = setup.safety
     with ExitStack() as opened:
-        smu: SourceMeter
+        smu_driver: SourceMeter
         if setup.smu.model == "keithley2400":
-            smu = Keithley2400(_visa("smu", setup.smu), limits)
+            smu_driver = Keithley2400(_visa("smu", setup.smu), limits)
         else:
-            smu = Keithley2600B(_visa("smu", setup.smu), limits, channel=setup.smu.channel)
+            smu_driver = Keithley2600B(_visa("smu", setup.smu), limits,
+                                       channel=setup.smu.channel)
+        smu = RetryingSourceMeter(smu_driver)
         opened.callback(_shut, smu)
-        pulse: PulseGenerator = Keysight33500B(_visa("pulse", setup.pulse_generator), limits,
-                                               channel=setup.pulse_generator.channel)
+        pulse = RetryingPulseGenerator(Keysight33500B(
+            _visa("pulse", setup.pulse_generator), limits, channel=setup.pulse_generator.channel))
         opened.callback(_shut, pulse)
         fpga = FpgaLink.from_url(setup.fpga.url, baudrate=setup.fpga.baudrate,
                                  timeout=setup.fpga.timeout,

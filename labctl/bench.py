@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from drivers.errors import LabError
 from drivers.fpga.client import FpgaLink
 from drivers.fpga.writeverify import CellResults, WriteVerifyParams
-from drivers.roles import PulseGenerator, SourceMeter
+from drivers.resilient import RetryingPulseGenerator, RetryingSourceMeter
 from protocols.addressing import connect_for_pulse
 from protocols.calibration import GateCalibration, calibrate_gate, sample_cells
 from protocols.forming import FormingParams, form_cells
@@ -41,8 +41,8 @@ class BenchClock:
 class Bench:
     """SMU, pulse generator and FPGA board of one backend, with the lab's procedures on top."""
 
-    smu: SourceMeter
-    pulse: PulseGenerator
+    smu: RetryingSourceMeter
+    pulse: RetryingPulseGenerator
     fpga: FpgaLink
     clock_source: BenchClock
     backend: str
@@ -103,8 +103,9 @@ class Bench:
         return self.clock_source.now()
 
     def link_stats(self) -> dict[str, int]:
-        """Host round trips and link retries so far, for the archive."""
-        return {"round_trips": self.fpga.round_trips, "link_retries": self.fpga.retries}
+        """Host round trips, link retries and instrument errors ridden out, for the archive."""
+        return {"round_trips": self.fpga.round_trips, "link_retries": self.fpga.retries,
+                "instrument_errors_tolerated": self.smu.tolerated + self.pulse.tolerated}
 
     # ---------------------------------------------------------------- safety
     def make_safe(self) -> None:

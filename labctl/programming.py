@@ -136,7 +136,7 @@ def _summary_from(archive: ArchiveWriter, bench: Bench,
     summary.update({
         "bench_time": bench.clock(),
         "phases": phases,
-        "link_retries": bench.link_stats()["link_retries"],
+        **{k: v for k, v in bench.link_stats().items() if k != "round_trips"},
         "round_trips_per_cell": prog["round_trips"] / cells,
         "round_trips_per_second": prog["round_trips"] / max(prog["wall_time"], 1e-9),
         "pulses_per_second": pulses / max(prog["wall_time"], 1e-9),

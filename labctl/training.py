@@ -48,7 +48,7 @@ def run_training(config: TrainConfig, data: Sequence[TaskData], out: Path,
         except BaseException:
             archive.abandon()
             raise
-        archive.close("complete", summarise(result, store.link_retries()))
+        archive.close("complete", summarise(result, store.link_stats()))
     except BaseException:
         _close_quietly(store)
         raise

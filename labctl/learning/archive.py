@@ -48,7 +48,7 @@ class TrainArchive:
         assert result is not None
         record = result.epochs[-1]
         self.record(record, self.tasks.index(record.task), result.write_counts,
-                    trainer.store.link_retries(), trainer.store.bench_seconds())
+                    trainer.store.link_stats()["link_retries"], trainer.store.bench_seconds())
         self.checkpoint(trainer, position)
 
     def record(self, record: EpochRecord, task_index: int, write_counts: dict[str, np.ndarray],
@@ -99,7 +99,7 @@ class TrainArchive:
         self.writer.abandon()
 
 
-def summarise(result: TrainResult, link_retries: int) -> dict[str, Any]:
+def summarise(result: TrainResult, link_stats: dict[str, int]) -> dict[str, Any]:
     """Key figures of a finished run (what ``labctl inspect --json`` shows)."""
     counts = result.all_write_counts()
     c = result.config
@@ -118,7 +118,7 @@ def summarise(result: TrainResult, link_retries: int) -> dict[str, Any]:
         "memory": result.memory,
         "wall_time": result.wall_seconds,
         "bench_time": result.bench_seconds,
-        "link_retries": link_retries,
+        **link_stats,
     }
 
 

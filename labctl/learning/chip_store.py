@@ -129,8 +129,9 @@ class ChipStore:
     def bench_seconds(self) -> float:
         return self.bench.clock()
 
-    def link_retries(self) -> int:
-        return self.bench.link_stats()["link_retries"]
+    def link_stats(self) -> dict[str, int]:
+        stats = self.bench.link_stats()
+        return {k: stats[k] for k in ("link_retries", "instrument_errors_tolerated")}
 
     def identities(self) -> dict[str, str]:
         return self.bench.identities

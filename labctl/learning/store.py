@@ -56,8 +56,8 @@ class WeightStore(Protocol):
         """Re-read what the weights hold now (relaxation, drift) before an evaluation."""
         ...
 
-    def link_retries(self) -> int:
-        """Retransmissions on the instrument links so far (0 without a bench)."""
+    def link_stats(self) -> dict[str, int]:
+        """Link retries and instrument errors ridden out so far (zeros without a bench)."""
         ...
 
     def identities(self) -> dict[str, str]:
@@ -99,8 +99,8 @@ class SoftwareStore:
     def refresh(self) -> None:
         """Ideal weights do not drift."""
 
-    def link_retries(self) -> int:
-        return 0
+    def link_stats(self) -> dict[str, int]:
+        return {"link_retries": 0, "instrument_errors_tolerated": 0}
 
     def identities(self) -> dict[str, str]:
         return {}

@@ -54,7 +54,7 @@ def test_faults_on_the_link_change_nothing_but_the_retry_count(tmp_path: Path) -
         stop(server)
     server = start_mock_server(faulty_dir, "--formed", "--seed", "11", "--drop", "0.04",
                                "--corrupt", "0.04", "--late", "0.02", "--delay", "0.6",
-                               tiles=TILES)
+                               "--error-every", "37", tiles=TILES)
     faulty_setup(server)
     try:
         run = train(server, faulty_dir / "run.h5")
@@ -64,6 +64,7 @@ def test_faults_on_the_link_change_nothing_but_the_retry_count(tmp_path: Path) -
     clean, faulty = summary(clean_dir / "run.h5"), summary(faulty_dir / "run.h5")
     assert clean["status"] == faulty["status"] == "complete"
     assert clean["link_retries"] == 0 < faulty["link_retries"]
+    assert clean["instrument_errors_tolerated"] == 0 < faulty["instrument_errors_tolerated"]
     for key in ("accuracy_after_task", "level_changes_per_epoch", "pulses", "failed_writes",
                 "writes_per_device_max"):
         assert faulty[key] == clean[key], key
