@@ -7,7 +7,9 @@ over its own training time without the chip (the same ratio, free of the noise t
 jobs add between the two runs: torch threads slow down by large factors on shared cores);
 where the mock run's chip time goes (setup = forming + gate calibration, initial programming,
 write-verify of level changes, read-backs); and an estimate for the full default protocol:
-the reduced run's write-verify calls are fitted as ``a + b * cells`` and scaled, with the full
+the cost of one write-verify call against its size is measured by probe writes of 1 to 2560
+weights after training and applied to the full run's calls (a layer's changes in proportion
+to its weights, at most one call per layer and step), with the full
 run's level changes per epoch from ``--full-changes`` (default: those of a software run of
 the default protocol, H=1600 and 5 epochs per task, during the learning-defaults sweep).
 """
@@ -22,6 +24,7 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
+import torch
 
 from labctl.backends import MOCK_TILE
 from labctl.datasets import DatasetFetcher
@@ -31,6 +34,8 @@ from labctl.learning.chip_store import ChipStore, tiles_for
 FULL_CHANGES = (1537609, 151383, 48151, 24725, 5486, 217671, 13167, 5029, 1696, 302)
 """Level changes per epoch of a software run of the default protocol (MNIST, Fashion-MNIST)."""
 FULL_SAMPLES = 60_000
+PROBE_SIZES = (1, 4, 16, 64, 256, 1024, 2560)
+"""Weights per probe write: from a late epoch's one change to a first epoch's ~2500 a step."""
 
 
 @dataclass
@@ -47,12 +52,16 @@ class ChipClock:
     calls: list[tuple[int, float]] = field(default_factory=list)
     """(cells written, seconds) per program call, the initial programming first."""
     refreshes: list[float] = field(default_factory=list)
+    probes: list[tuple[int, float]] = field(default_factory=list)
+    """(cells written, seconds) of the probe writes after training."""
+    levels: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def wrap(self, store: ChipStore) -> None:
         """Time ``store.program`` and ``store.refresh`` from now on."""
         program, refresh = store.program, store.refresh
 
-        def timed_program(layer: str, levels: Any) -> Any:
+        def timed_program(layer: str, levels: torch.Tensor) -> Any:
+            self.levels[layer] = levels
             start, wall = time.process_time(), time.perf_counter()
             stats = program(layer, levels)
             self.calls.append((2 * stats.writes, time.process_time() - start))
@@ -68,6 +77,24 @@ class ChipClock:
         store.program = timed_program  # type: ignore[method-assign]
         store.refresh = timed_refresh  # type: ignore[method-assign]
 
+    def probe(self, store: ChipStore, sizes: tuple[int, ...] = PROBE_SIZES, repeats: int = 3,
+              seed: int = 0) -> None:
+        """Write calls of ``sizes`` weights (one level up or down each) on the first layer.
+
+        The reduced run's calls are all about the same size; these spread the sizes so the
+        fit separates the cost of a call from the cost of a cell.
+        """
+        rng = np.random.default_rng(seed)
+        layer = next(iter(store.maps))
+        levels = self.levels[layer].clone().reshape(-1)
+        top = store.plan.n_levels - 1
+        for size in sizes * repeats:
+            idx = torch.from_numpy(rng.choice(levels.numel(), size, replace=False))
+            step = torch.where(levels[idx] < top, 1, -1)
+            levels[idx] += step
+            store.program(layer, levels.reshape(self.levels[layer].shape).clone())
+            self.probes.append(self.calls.pop())  # timed by the wrapper
+
 
 def run(config: TrainConfig, data: list, clock: ChipClock | None) -> float:
     """Wall seconds of store creation plus training."""
@@ -79,6 +106,8 @@ def run(config: TrainConfig, data: list, clock: ChipClock | None) -> float:
         clock.wrap(store)
     try:
         train(config, data, store)
+        if clock is not None:
+            clock.probe(store)  # type: ignore[arg-type]
     finally:
         store.close()
     return time.perf_counter() - start
@@ -89,33 +118,47 @@ def tiles_of(config: TrainConfig) -> int:
     return sum(tiles_for((n_out, n_in), rows, cols) for n_in, n_out in pairwise(config.sizes))
 
 
-def fit(calls: list[tuple[int, float]]) -> tuple[float, float]:
-    """Least-squares (seconds per call, seconds per cell) of the write-verify calls."""
-    cells, seconds = np.array(calls, dtype=float).T
-    design = np.stack([np.ones_like(cells), cells], axis=1)
-    (per_call, per_cell), *_ = np.linalg.lstsq(design, seconds, rcond=None)
-    return max(per_call, 0.0), max(per_cell, 0.0)
+def call_cost(probes: list[tuple[int, float]]) -> Callable[[float], float]:
+    """Seconds of one write-verify call of ``cells`` cells, interpolated between the probes.
+
+    A call costs a turn per pulse of its slowest cell whatever its size, so the cost grows far
+    slower than the cells; interpolating the measured curve avoids a linear model's bias.
+    """
+    cells, seconds = np.array(probes, dtype=float).T
+    sizes = np.unique(cells)
+    mean = np.array([seconds[cells == c].mean() for c in sizes])
+    return lambda n: float(np.interp(n, sizes, mean))
 
 
 def estimate_full(clock: ChipClock, reduced: TrainConfig, changes: list[int], layers: int,
                   show: Callable[[str], None]) -> float:
-    """Chip seconds of the full default protocol, scaled from the reduced run."""
+    """Chip seconds of the full default protocol, scaled from the reduced run and the probes."""
     full = TrainConfig.build()
     initial_cells, initial_s = (sum(c for c, _ in clock.calls[:layers]),
                                 sum(s for _, s in clock.calls[:layers]))
-    per_call, per_cell = fit(clock.calls[layers:])
+    cost = call_cost(clock.probes)
     tiles, full_tiles = tiles_of(reduced), tiles_of(full)
-    full_cells = 2 * sum(a * b for a, b in pairwise(full.sizes))
+    weights = [a * b for a, b in pairwise(full.sizes)]
     steps = -(-FULL_SAMPLES // full.batch_size)
-    calls = sum(min(steps, n) * layers for n in changes)
+    calls = 0
+    writes = 0.0
+    for n in changes:
+        for w in weights:
+            layer_changes = n * w / sum(weights)
+            layer_calls = min(steps, round(layer_changes))
+            if layer_calls:
+                calls += layer_calls
+                writes += layer_calls * cost(2 * layer_changes / layer_calls)
     setup = clock.setup * full_tiles / tiles
-    initial = initial_s * full_cells / initial_cells
-    writes = calls * per_call + 2 * sum(changes) * per_cell
+    initial = initial_s * 2 * sum(weights) / initial_cells
     reads = np.mean(clock.refreshes) * full_tiles / tiles * len(changes)
-    show(f"  fit per write-verify call: {per_call * 1e3:.2f} ms + {per_cell * 1e6:.2f} us/cell")
+    curve = ", ".join(f"{c} cells {cost(c) * 1e3:.1f} ms" for c in sorted({c for c, _ in
+                                                                            clock.probes}))
+    show(f"  one write-verify call (CPU): {curve}")
     show(f"  full protocol ({full_tiles} tiles, {len(changes)} epochs, {sum(changes)} level "
-         f"changes, <= {calls} calls): setup {setup:.0f} s, initial programming "
-         f"{initial:.0f} s ({full_cells} cells), writes {writes:.0f} s, read-backs {reads:.0f} s")
+         f"changes, ~{calls} calls): setup {setup:.0f} s, initial programming "
+         f"{initial:.0f} s ({2 * sum(weights)} cells), writes {writes:.0f} s, read-backs "
+         f"{reads:.0f} s")
     return setup + initial + writes + reads
 
 
