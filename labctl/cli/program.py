@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,15 +12,10 @@ from rich.table import Table
 from drivers.errors import ConfigError, LabError
 from labctl.archive import Archive, ArchiveWriter
 from labctl.backends import chip_geometry, open_bench
-from labctl.cli.app import app, console, report
+from labctl.cli.app import app, console, default_out, report
 from labctl.cli.progress import phase_progress
 from labctl.plots.program import plot_program
 from labctl.programming import ProgramConfig, layout_for, run_program, validate
-
-
-def default_out(kind: str) -> Path:
-    """``runs/<kind>-<local time>.h5``: every run is archived unless told where."""
-    return Path("runs") / f"{kind}-{datetime.now():%Y%m%d-%H%M%S}.h5"
 
 
 @app.command()

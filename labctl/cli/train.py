@@ -12,8 +12,7 @@ from rich.table import Table
 
 from drivers.errors import ConfigError
 from labctl.archive import Archive
-from labctl.cli.app import app, report
-from labctl.cli.program import default_out
+from labctl.cli.app import app, default_out, report
 from labctl.datasets import DatasetFetcher, TaskData
 from labctl.learning import EpochRecord, TrainConfig, TrainResult
 from labctl.learning.archive import load_resume
