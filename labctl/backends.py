@@ -71,17 +71,19 @@ def open_bench(backend: str, setup: Path | None, seed: int, *, tiles: int = 1,
 
 def mock_bench(model: DeviceModel, seed: int) -> Bench:
     """Real drivers talking in-process to emulators sharing one simulated array."""
-    array = RRAMArray(model, seed)
-    sim = SimulatedBench(array)
+    return simulated_bench(SimulatedBench(RRAMArray(model, seed)))
+
+
+def simulated_bench(sim: SimulatedBench) -> Bench:
+    """A bench whose instruments are emulators acting on ``sim`` (which stays inspectable)."""
     lock = threading.RLock()
-    smu_emu = Keithley2400Emulator(sim, lock=lock)
-    pulse_emu = Keysight33500BEmulator(sim, lock=lock)
-    firmware = FpgaFirmware(sim)
-    smu = RetryingSourceMeter(Keithley2400(LoopbackTransport(smu_emu.handle, name="smu"),
-                                           MOCK_LIMITS))
-    pulse = RetryingPulseGenerator(
-        Keysight33500B(LoopbackTransport(pulse_emu.handle, name="pulse"), MOCK_LIMITS))
-    fpga = FpgaLink(LoopbackPort(firmware.handle))
+    smu = RetryingSourceMeter(Keithley2400(
+        LoopbackTransport(Keithley2400Emulator(sim, lock=lock).handle, name="smu"), MOCK_LIMITS))
+    pulse = RetryingPulseGenerator(Keysight33500B(
+        LoopbackTransport(Keysight33500BEmulator(sim, lock=lock).handle, name="pulse"),
+        MOCK_LIMITS))
+    fpga = FpgaLink(LoopbackPort(FpgaFirmware(sim).handle))
+    array = sim.array
     return Bench(smu, pulse, fpga, BenchClock(now=lambda: array.clock, sleep=array.advance),
                  backend="mock")
 
