@@ -18,7 +18,7 @@ from drivers.errors import LabError
 from drivers.fpga.client import FpgaLink
 from drivers.fpga.writeverify import CellResults, WriteVerifyParams
 from drivers.resilient import RetryingPulseGenerator, RetryingSourceMeter
-from protocols.addressing import connect_for_pulse
+from protocols.addressing import connect_row, disconnect_row
 from protocols.calibration import GateCalibration, calibrate_gate, sample_cells
 from protocols.forming import FormingParams, form_cells
 from protocols.write_verify import write_verify_host
@@ -69,7 +69,7 @@ class Bench:
     def calibrate_gate(self, cells: NDArray[np.int64]) -> GateCalibration:
         """Median SET conductance against gate voltage, on a sample of ``cells``."""
         _, rows, cols = self.geometry
-        sample = sample_cells(np.asarray(cells, dtype=np.int64), rows, cols)
+        sample = sample_cells(np.asarray(cells, dtype=np.int64), cols)
         return calibrate_gate(self.fpga, self.pulse, sample, rows, cols, self.params)
 
     def program(self, cells: NDArray[np.int64], lo: NDArray[np.float64], hi: NDArray[np.float64],
@@ -173,9 +173,9 @@ class _HostOps:
         if self._pulse_shape != (volts, width):
             self.b.pulse.configure_pulse(volts, width)
             self._pulse_shape = (volts, width)
-        connect_for_pulse(self.b.fpga, tile, np.array([cell]), row, col, np.array([v_gate]),
-                          reset=reset)
+        connect_row(self.b.fpga, tile, int(row[0]), col, v_gate, reset=reset)
         self.b.pulse.fire()
+        disconnect_row(self.b.fpga, tile, int(row[0]))
 
     def set_pulse(self, cell: int, v_bl: float, v_gate: float, width: float) -> None:
         self._pulse(cell, v_bl, v_gate, width, reset=False)

@@ -21,22 +21,26 @@ def by_row(cells: NDArray[np.int64], rows: int, cols: int
         yield tile, row, col[part]
 
 
-def connect_for_pulse(fpga: FpgaLink, tile: int, cells: NDArray[np.int64],
-                      rows: NDArray[np.int64], cols: NDArray[np.int64], gates: NDArray[np.float64],
-                      *, reset: bool) -> None:
-    """Select ``cells`` and route their lines so the next pulse SETs (or RESETs) exactly them.
+def connect_row(fpga: FpgaLink, tile: int, row: int, cols: NDArray[np.int64], gate: float,
+                *, reset: bool) -> None:
+    """Route one word line's cells so that the next pulse SETs (or RESETs) exactly them.
 
-    ``rows`` and ``cols`` are the distinct lines of the cells, ``gates`` one voltage per row.
-    SET drives the bit lines with the source lines grounded; RESET the reverse. The gates are
-    set last, so no cell conducts while the routing changes.
+    In a 1T1R array every cell whose gate is on and whose bit line and source line carry a
+    voltage difference switches, so one row is addressed at a time: SET drives the cells' bit
+    lines with the row's source line grounded and every other bit line grounded; RESET drives
+    the row's source line with the cells' bit lines grounded and every other bit line
+    floating, so that the rest of the row sees no current path. The gate is turned on last.
     """
-    fpga.select(cells)
-    bl, sl = ("ground", "pulse") if reset else ("pulse", "ground")
-    fpga.route(tile, bit_lines=cols, source_lines=[], to=bl)
-    fpga.route(tile, bit_lines=[], source_lines=rows, to=sl)
-    fpga.set_gate(tile, rows, gates)
+    ident = fpga.identity
+    others = np.setdiff1d(np.arange(ident.cols), cols)
+    fpga.select((tile * ident.rows + row) * ident.cols + np.asarray(cols))
+    fpga.route(tile, bit_lines=others, source_lines=[], to="float" if reset else "ground")
+    fpga.route(tile, bit_lines=cols, source_lines=[], to="ground" if reset else "pulse")
+    fpga.route(tile, bit_lines=[], source_lines=[row], to="pulse" if reset else "ground")
+    fpga.set_gate(tile, [row], [gate])
 
 
-def disconnect(fpga: FpgaLink, tile: int, rows: NDArray[np.int64]) -> None:
-    """Turn the rows' gates off after a pulse."""
-    fpga.set_gate(tile, rows, np.zeros(len(rows)))
+def disconnect_row(fpga: FpgaLink, tile: int, row: int) -> None:
+    """Gate off first, then every bit line and the row's source line back to ground."""
+    fpga.set_gate(tile, [row], [0.0])
+    fpga.route(tile, bit_lines=np.arange(fpga.identity.cols), source_lines=[row], to="ground")

@@ -2,8 +2,8 @@
 
 Write-verify converges in far fewer pulses when each cell's gate ramp starts just below the
 gate that reaches its target, instead of at the bottom of the window. The calibration SETs a
-sample of cells (one per row and column, so no half-selected cell is disturbed) from a deep
-RESET at each gate voltage of a sweep and records the median conductance.
+sample of cells of one word line from a deep RESET at each gate voltage of a sweep and
+records the median conductance.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 from drivers.fpga.client import FpgaLink
 from drivers.fpga.writeverify import WriteVerifyParams
 from drivers.roles import PulseGenerator
-from protocols.addressing import connect_for_pulse
+from protocols.addressing import connect_row, disconnect_row
 
 GATE_SWEEP = tuple(np.round(np.arange(0.6, 1.81, 0.05), 3))
 """Default gate voltages of the sweep (V)."""
@@ -39,44 +39,39 @@ class GateCalibration:
         return self.gate_for(np.asarray(lo, dtype=np.float64) * (1.0 - self.undershoot))
 
 
-def sample_cells(cells: NDArray[np.int64], rows: int, cols: int, size: int = 64
+def sample_cells(cells: NDArray[np.int64], cols: int, size: int = 64
                  ) -> NDArray[np.int64]:
-    """Up to ``size`` cells of ``cells`` on one tile with pairwise distinct rows and columns."""
-    tile = cells // (rows * cols)
-    row, col = np.divmod(cells % (rows * cols), cols)
-    first = tile == tile[0]
-    chosen: list[int] = []
-    used_r: set[int] = set()
-    used_c: set[int] = set()
-    for i in np.flatnonzero(first):
-        if row[i] not in used_r and col[i] not in used_c:
-            chosen.append(int(cells[i]))
-            used_r.add(int(row[i]))
-            used_c.add(int(col[i]))
-            if len(chosen) == size:
-                break
-    return np.array(chosen, dtype=np.int64)
+    """Up to ``size`` cells of ``cells`` on the word line holding the most of them.
+
+    One word line is pulsed at a time, so the sample shares a row and differs in columns.
+    """
+    tile_row = np.asarray(cells, dtype=np.int64) // cols
+    keys, counts = np.unique(tile_row, return_counts=True)
+    chosen = cells[tile_row == keys[np.argmax(counts)]]
+    return chosen[np.linspace(0, chosen.size - 1, min(size, chosen.size)).astype(np.int64)]
 
 
 def calibrate_gate(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int64], rows: int,
                    cols: int, params: WriteVerifyParams,
                    gates: ArrayLike = GATE_SWEEP) -> GateCalibration:
-    """Sweep the SET gate on ``cells`` (distinct rows and columns, one tile); leaves it safe."""
+    """Sweep the SET gate on ``cells`` (one word line); leaves the bench safe."""
     cells = np.asarray(cells, dtype=np.int64)
     gates = np.asarray(gates, dtype=np.float64)
-    tile = int(cells[0] // (rows * cols))
-    r, c = np.divmod(cells % (rows * cols), cols)
+    tile, rest = divmod(int(cells[0]), rows * cols)
+    row = rest // cols
+    c = cells % cols
     medians = np.empty(gates.size)
     try:
         for i, v_gate in enumerate(gates):
-            connect_for_pulse(fpga, tile, cells, r, c, np.full(r.size, params.reset_gate),
-                              reset=True)
+            connect_row(fpga, tile, row, c, params.reset_gate, reset=True)
             pulse.configure_pulse(params.reset_max, params.reset_width)
             pulse.fire()
             pulse.fire()
-            connect_for_pulse(fpga, tile, cells, r, c, np.full(r.size, v_gate), reset=False)
+            disconnect_row(fpga, tile, row)
+            connect_row(fpga, tile, row, c, float(v_gate), reset=False)
             pulse.configure_pulse(params.v_set, params.set_width)
             pulse.fire()
+            disconnect_row(fpga, tile, row)
             medians[i] = np.median(fpga.read_cells(cells, params.v_read)) / params.v_read
     finally:
         fpga.safe_state()

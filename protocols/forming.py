@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 
 from drivers.fpga.client import FpgaLink
 from drivers.roles import PulseGenerator
-from protocols.addressing import by_row, connect_for_pulse, disconnect
+from protocols.addressing import by_row, connect_row, disconnect_row
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,9 @@ def form_cells(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int64],
             break
         pulse.configure_pulse(float(volts), params.width)
         for tile, row, row_cols in by_row(cells[pristine], rows, cols):
-            row_cells = (tile * rows + row) * cols + row_cols
-            connect_for_pulse(fpga, tile, row_cells, np.array([row]), row_cols,
-                              np.array([params.gate]), reset=False)
+            connect_row(fpga, tile, row, row_cols, params.gate, reset=False)
             pulse.fire()
-            disconnect(fpga, tile, np.array([row]))
+            disconnect_row(fpga, tile, row)
         formed[pristine] = _reads_formed(fpga, cells[pristine], params)
     fpga.safe_state()
     return formed

@@ -7,7 +7,7 @@ import pytest
 
 from drivers.errors import LabError
 from labctl.backends import simulated_bench
-from mock_hw import DeviceModel, RRAMArray, Route, SimulatedBench
+from mock_hw import DeviceModel, Route, RRAMArray, SimulatedBench
 
 
 @pytest.fixture
