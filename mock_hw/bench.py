@@ -31,14 +31,16 @@ class SimulatedBench:
     def __init__(self, array: RRAMArray) -> None:
         self.array = array
         tiles, rows, cols = array.shape
-        self.selected = np.zeros(array.n_cells, dtype=bool)
+        self.selected_cells = np.empty(0, dtype=np.int64)
+        """Flat indices of the addressed cells, sorted (kept as indices: a mask over every
+        cell of a large chip would be scanned on every pulse)."""
         self.bl_route = np.full((tiles, cols), Route.GROUND, dtype=np.int8)
         self.sl_route = np.full((tiles, rows), Route.GROUND, dtype=np.int8)
         self.gate = np.zeros((tiles, rows))
 
     def safe_state(self) -> None:
         """Deselect every cell, ground every line and turn every gate off."""
-        self.selected[:] = False
+        self.selected_cells = np.empty(0, dtype=np.int64)
         self.bl_route[:] = Route.GROUND
         self.sl_route[:] = Route.GROUND
         self.gate[:] = 0.0
@@ -49,8 +51,14 @@ class SimulatedBench:
         if idx.size and (idx.min() < 0 or idx.max() >= self.array.n_cells):
             bad = idx.min() if idx.min() < 0 else idx.max()
             raise ModelParameterError("cells", int(bad), f"0 to {self.array.n_cells - 1}")
-        self.selected[:] = False
-        self.selected[idx] = True
+        self.selected_cells = np.unique(idx)
+
+    @property
+    def selected(self) -> NDArray[np.bool_]:
+        """The addressed cells as a mask over the whole array."""
+        mask = np.zeros(self.array.n_cells, dtype=bool)
+        mask[self.selected_cells] = True
+        return mask
 
     def _terminals(self, cells: NDArray[np.int64]) -> tuple[NDArray, NDArray, NDArray]:
         _, rows, cols = self.array.shape
@@ -66,7 +74,7 @@ class SimulatedBench:
         bit lines and through source lines see the same pulse, so the clock moves by one
         width.
         """
-        cells = np.flatnonzero(self.selected)
+        cells = self.selected_cells
         bl, sl, gate = self._terminals(cells)
         gated = gate > 0
         on_bl = gated & (bl == Route.PULSE) & (sl == Route.GROUND)
@@ -85,7 +93,7 @@ class SimulatedBench:
 
     def measure_current(self, voltage: float) -> float:
         """Current (A) the SMU sees sourcing ``voltage`` into the lines routed to it."""
-        cells = np.flatnonzero(self.selected)
+        cells = self.selected_cells
         bl, sl, gate = self._terminals(cells)
         path = (gate > 0) & (bl == Route.SMU) & (sl == Route.GROUND)
         if not path.any():
