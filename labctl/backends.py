@@ -120,7 +120,8 @@ def chip_bench(setup: Setup) -> Bench:
         opened.callback(fpga.close)
         start = time.monotonic()
         bench = Bench(smu, pulse, fpga, BenchClock(now=lambda: time.monotonic() - start,
-                                                   sleep=time.sleep), backend="chip")
+                                                   sleep=time.sleep), backend="chip",
+                      params=setup.programming)
         opened.pop_all()
     return bench
 

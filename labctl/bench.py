@@ -73,9 +73,12 @@ class Bench:
         return calibrate_gate(self.fpga, self.pulse, sample, rows, cols, self.params)
 
     def program(self, cells: NDArray[np.int64], lo: NDArray[np.float64], hi: NDArray[np.float64],
-                *, mode: Literal["fpga", "host"], gate_start: NDArray[np.float64] | None = None,
+                *, mode: Literal["fpga", "host"], calibration: GateCalibration | None = None,
                 on_cell: Callable[[int], None] | None = None) -> CellResults:
-        """Write-verify each cell into its band [lo, hi] (S), offloaded or pulse by pulse."""
+        """Write-verify each cell into its band [lo, hi] (S), offloaded or pulse by pulse;
+        a gate ``calibration`` gives each cell its own SET gate start."""
+        gate_start = (None if calibration is None
+                      else calibration.start_gate(lo, hi, self.params.scheme))
         if mode == "fpga":
             return self.fpga.write_verify(cells, lo, hi, self.params, gate_start=gate_start)
         try:

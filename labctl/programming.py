@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from drivers.fpga.writeverify import Scheme
 from labctl.archive import ArchiveWriter
 from labctl.archive.schema import LEVEL_DTYPE, VERIFY_DTYPE, WRITE_DTYPE, Layout, program_layout
 from labctl.bench import Bench
@@ -38,6 +39,11 @@ class ProgramConfig(BaseModel):
     mode: Literal["fpga", "host"] = "fpga"
     wait: float = Field(60.0, ge=0, description="Wait before the second read-back (s).")
     chunk: int = Field(1024, ge=1, description="Cells per write-verify batch.")
+    scheme: Literal["igvva", "ispva"] = "igvva"
+    max_pulses: int = Field(50, ge=1, le=65535, description="Pulse budget per cell.")
+    reads: int = Field(1, ge=1, le=255, description="Reads averaged per verify.")
+    confirm: bool = Field(True, description="Re-read a cell found in band before accepting.")
+    verify_wait: float = Field(0.0, ge=0, description="Wait-then-verify delay (s); 0: off.")
     seed: int = 0
 
     @property
@@ -67,6 +73,9 @@ def run_program(config: ProgramConfig, bench: Bench, archive: ArchiveWriter,
     plan = config.plan
     region = config.region
     _, rows, cols = bench.geometry
+    bench.params = replace(bench.params, scheme=Scheme(config.scheme),
+                           max_pulses=config.max_pulses, reads=config.reads,
+                           confirm=config.confirm, wait=config.verify_wait)
     rng = np.random.default_rng(config.seed)
     cells = region.cells(rows, cols)
     targets = target_pattern(config.pattern, region.shape, plan.n_levels, rng).ravel()
@@ -87,7 +96,7 @@ def run_program(config: ProgramConfig, bench: Bench, archive: ArchiveWriter,
         for start in range(0, cells.size, config.chunk):
             part = slice(start, start + config.chunk)
             records = bench.program(cells[part], lo[part], hi[part], mode=config.mode,
-                                    gate_start=calibration.start_gate(lo[part]))
+                                    calibration=calibration)
             archive.append("writes", _write_rows(records, targets[part], rows, cols))
             done(start + records.size)
         archive.flush()

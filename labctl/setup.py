@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pyvisa import rname
 
 from drivers.errors import ConfigError
+from drivers.fpga.writeverify import WriteVerifyParams
 from drivers.pulse.keysight33500b import Keysight33500B
 from drivers.safety import SafetyLimits
 from drivers.smu.keithley2400 import Keithley2400
@@ -85,6 +86,9 @@ class Setup(_Strict):
     pulse_generator: PulseSetup
     fpga: FpgaSetup
     safety: SafetyLimits = SafetyLimits()
+    programming: WriteVerifyParams = Field(
+        default_factory=WriteVerifyParams,
+        description="Write-verify voltages (start, step, max), widths, budget; see SPEC.md.")
 
 
 def load_setup(path: str | Path) -> Setup:
@@ -102,8 +106,8 @@ def load_setup(path: str | Path) -> Setup:
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"setup file {path}: [{where}] {first['msg']}"
-                          f"{_hint(first)}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"setup file {path}: [{where}] {message}{_hint(first)}") from None
     check_capabilities(setup, path)
     return setup
 

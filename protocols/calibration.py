@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from drivers.fpga.client import FpgaLink
-from drivers.fpga.writeverify import WriteVerifyParams
+from drivers.fpga.writeverify import Scheme, WriteVerifyParams
 from drivers.roles import PulseGenerator
 from protocols.addressing import connect_row, disconnect_row
 
@@ -34,9 +34,13 @@ class GateCalibration:
         """Gate voltage whose SET reaches conductance ``g`` in the median (V)."""
         return np.interp(np.asarray(g, dtype=np.float64), self.g_median, self.gates)
 
-    def start_gate(self, lo: ArrayLike) -> NDArray[np.float64]:
-        """Where a cell's IGVVA ramp starts: the gate that reaches ``lo`` minus the spread."""
-        return self.gate_for(np.asarray(lo, dtype=np.float64) * (1.0 - self.undershoot))
+    def start_gate(self, lo: ArrayLike, hi: ArrayLike, scheme: Scheme) -> NDArray[np.float64]:
+        """Each cell's SET gate: for IGVVA where its ramp starts, just below the gate that
+        reaches ``lo``; for ISPVA the fixed gate, whose compliance lies just above ``hi`` so
+        that the bit-line ramp approaches the band from below."""
+        if scheme == Scheme.IGVVA:
+            return self.gate_for(np.asarray(lo, dtype=np.float64) * (1.0 - self.undershoot))
+        return self.gate_for(np.asarray(hi, dtype=np.float64) * (1.0 + self.undershoot))
 
 
 def sample_cells(cells: NDArray[np.int64], cols: int, size: int = 64

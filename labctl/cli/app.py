@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from drivers.errors import LabError
 from mock_hw.errors import SimulationError
@@ -53,5 +54,6 @@ def main() -> None:
     except (LabError, SimulationError) as err:
         if _debug:
             raise
-        console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False,
+                      soft_wrap=True)
         sys.exit(2)

@@ -31,6 +31,13 @@ def program(
     g_max: Annotated[float, typer.Option(help="Highest level centre (µS).")] = 120.0,
     tolerance: Annotated[float, typer.Option(help="Half-width of each band (µS).")] = 2.0,
     mode: Annotated[str, typer.Option(help="fpga (offloaded) or host (pulse by pulse).")] = "fpga",
+    scheme: Annotated[str, typer.Option(help="igvva (step the gate) or ispva (step V_BL).")
+                      ] = "igvva",
+    max_pulses: Annotated[int, typer.Option(help="Pulse budget per cell.")] = 50,
+    reads: Annotated[int, typer.Option(help="Reads averaged per verify.")] = 1,
+    confirm: Annotated[bool, typer.Option(help="Re-read before accepting a cell.")] = True,
+    verify_wait: Annotated[float, typer.Option(
+        help="Wait-then-verify: wait this long (s) after a batch, verify again.")] = 0.0,
     wait: Annotated[float, typer.Option(help="Wait before the 2nd read-back (s).")] = 60.0,
     seed: Annotated[int, typer.Option(help="Seed of the pattern and simulated chip.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Archive (default runs/program-<time>.h5).")
@@ -41,7 +48,9 @@ def program(
     try:
         config = ProgramConfig(levels=levels, g_min=g_min * 1e-6, g_max=g_max * 1e-6,
                                tolerance=tolerance * 1e-6, tile=tile, rows=rows, cols=cols,
-                               pattern=pattern, mode=mode, wait=wait, seed=seed)
+                               pattern=pattern, mode=mode, wait=wait, seed=seed,
+                               scheme=scheme, max_pulses=max_pulses, reads=reads,
+                               confirm=confirm, verify_wait=verify_wait)
     except ValidationError as err:
         first = err.errors()[0]
         raise ConfigError(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}") from None

@@ -87,7 +87,7 @@ class ChipStore:
         cells = np.concatenate([pos, neg])
         lo, hi = self.plan.band(np.concatenate([k, self.plan.n_levels - 1 - k]))
         res = self.bench.program(cells, lo, hi, mode="fpga",
-                                 gate_start=self.calibration.start_gate(lo))
+                                 calibration=self.calibration)
         self._g[res["cell"]] = res["g_final"]
         self._weights[layer].view(-1)[torch.from_numpy(idx)] = self._value(pos, neg)
         failed = ~(res["success"][: idx.size] & res["success"][idx.size:])

@@ -24,13 +24,16 @@ class TrainConfig(BaseModel):
     levels: int = Field(8, ge=2, description="quantization levels N")
     hidden: list[int] = Field(default_factory=lambda: [1600], min_length=1)
     epochs: int = Field(5, ge=1, description="epochs per task")
-    meta: float = Field(6.0, ge=0, description="metaplasticity strength m* (0: control)")
-    meta_variant: MetaVariant = MetaVariant.INTERVAL
-    activation_bits: int = Field(1, ge=1, le=8, description="1: sign with STE")
+    meta: float = Field(4.0, ge=0, description="metaplasticity strength m* (0: control)")
+    meta_variant: MetaVariant = Field(
+        MetaVariant.GLOBAL, description="interval | global | lower; global by default: the "
+        "interval rule at m* >= 5 keeps every weight on the two central levels"
+    )
+    activation_bits: int = Field(2, ge=1, le=8, description="1: sign with STE")
     batch_size: int = Field(100, ge=1)
     lr: float = Field(0.005, gt=0)
     lr_schedule: LrSchedule = Field(
-        LrSchedule.CONSTANT, description="learning rate over each task: constant | cosine"
+        LrSchedule.COSINE, description="learning rate over each task: constant | cosine"
     )
     weight_decay: float = Field(1e-7, ge=0)
     init_scale: float = Field(0.05, gt=0, description="hidden weights start U(-s, s)")

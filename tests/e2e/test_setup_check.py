@@ -1,0 +1,61 @@
+"""``labctl check`` and bad setup files: one line naming the instrument and the fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import MockServer
+
+
+def check(setup: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "labctl", "check", "--setup", str(setup)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def one_error_line(run: subprocess.CompletedProcess[str]) -> str:
+    assert run.returncode == 2, run.stdout + run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
+    return lines[0]
+
+
+def test_check_names_every_instrument_and_leaves_the_bench_safe(
+        mock_server: MockServer) -> None:
+    run = check(mock_server.setup)
+    assert run.returncode == 0, run.stderr
+    assert "MODEL 2400" in run.stdout and "33521B" in run.stdout
+    assert "labctl-mock-fpga" in run.stdout and "left safe" in run.stdout
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (('model = "keithley2400"', 'model = "keithley2450"'), "[smu.model]"),
+    (("::SOCKET\"\ntimeout = 10.0\n[pulse", "::SOCKT\"\ntimeout = 10.0\n[pulse"),
+     "malformed VISA resource"),
+    (("pulse_voltage_max = 4.0", "pulse_voltage_max = 40.0"), "beyond what the pulse_generator"),
+    (("pulse_width_min = 20e-9", "pulse_width_min = 1e-9"), "shorter than the keysight33500b"),
+])
+def test_bad_setups_are_refused_before_anything_opens(
+        mock_server: MockServer, edit: tuple[str, str], message: str) -> None:
+    text = mock_server.setup.read_text()
+    assert edit[0] in text
+    mock_server.setup.write_text(text.replace(edit[0], edit[1], 1))
+    assert message in one_error_line(check(mock_server.setup))
+
+
+def test_a_wrong_identity_is_named(mock_server: MockServer) -> None:
+    text = mock_server.setup.read_text()
+    mock_server.setup.write_text(text.replace(f"::{mock_server.smu}::", f"::{mock_server.pulse}::"))
+    line = one_error_line(check(mock_server.setup))
+    assert "Keysight" in line and "not a" in line
+
+
+def test_an_instrument_that_does_not_answer_is_named(mock_server: MockServer,
+                                                      tmp_path: Path) -> None:
+    text = mock_server.setup.read_text()
+    mock_server.setup.write_text(text.replace(f"socket://127.0.0.1:{mock_server.fpga}",
+                                              "socket://127.0.0.1:9"))
+    assert "FPGA" in one_error_line(check(mock_server.setup))
