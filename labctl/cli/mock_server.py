@@ -10,14 +10,13 @@ import typer
 
 from drivers.errors import ConfigError
 from labctl.cli.app import app, console
+from labctl.setup import SMU_MODELS
 from mock_hw import DeviceModel, RRAMArray, SimulatedBench
 from mock_hw.fpga.faults import FaultInjection
 from mock_hw.fpga.firmware import FpgaFirmware
 from mock_hw.fpga.server import FpgaServer
 from mock_hw.instruments.faults import InstrumentFaults
 from mock_hw.instruments.server import serve_instruments
-
-SMU_MODELS = ("keithley2400", "keithley2600b")
 
 
 @app.command("mock-server")
