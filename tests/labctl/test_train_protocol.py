@@ -17,8 +17,9 @@ pytestmark = pytest.mark.skipif(
     "LABCTL_DATASETS" not in os.environ, reason="set LABCTL_DATASETS to the datasets directory"
 )
 
-# Few steps per task consolidate less than the full protocol: a stronger m* for the subset.
-REDUCED = {"hidden": [256], "epochs": 2, "limit": 6000, "meta": 8.0, "threads": 2}
+# The default rule (global variant, cosine rate, 2-bit activations) on a third of the data with
+# a narrow layer: hidden weights grow less in fewer steps, so the subset needs a stronger m*.
+REDUCED = {"hidden": [256], "epochs": 3, "limit": 20000, "meta": 6.0, "threads": 2}
 
 
 @pytest.fixture(scope="module")
@@ -43,4 +44,4 @@ def test_metaplasticity_retains_mnist_and_learns_fashion(data):
     assert control.after_task[1, 1] > 0.70
     assert mnist_kept > control.after_task[1, 0] + 0.15
     # Consolidation: fewer level changes in the last MNIST epoch than in the first.
-    assert meta.level_changes[1] < meta.level_changes[0]
+    assert meta.level_changes[2] < meta.level_changes[1] < meta.level_changes[0]
