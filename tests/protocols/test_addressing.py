@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.fpga import FpgaLink, LoopbackPort
-from mock_hw import DeviceModel, RRAMArray, Route, SimulatedBench
+from mock_hw import DeviceModel, Route, RRAMArray, SimulatedBench
 from mock_hw.fpga.firmware import FpgaFirmware
 from protocols.addressing import by_row, connect_row, disconnect_row
 
