@@ -18,7 +18,8 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    backend: str = "software"
+    backend: Literal["software", "mock", "chip"] = Field(
+        "software", description="where the quantized weights live")
     setup: str | None = Field(None, description="bench setup TOML for the chip backend")
     tasks: list[str] = Field(default_factory=lambda: ["mnist", "fashion-mnist"], min_length=1)
     levels: int = Field(8, ge=2, description="quantization levels N")
