@@ -118,13 +118,18 @@ class Table:
 
 @dataclass(frozen=True)
 class Array:
-    """A fixed-shape dataset written in place (maps, per-device counters, checkpoints)."""
+    """A fixed-shape dataset written in place (maps, per-device counters, checkpoints).
+
+    Only arrays written once are compressed: HDF5 cannot rewrite a compressed chunk in
+    place, so an array overwritten every epoch would grow the file each time.
+    """
 
     shape: tuple[int, ...]
     dtype: str
     units: str = ""
     dims: tuple[str, ...] = ()
     fill: float = 0.0
+    compress: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,7 +152,8 @@ def program_layout(tiles: list[int], rows: int, cols: int) -> Layout:
             "verify": Table(VERIFY_DTYPE, VERIFY_UNITS),
         },
         arrays={
-            f"maps/tile{t}": Array((rows, cols), "<f8", "S", ("row", "col"), float("nan"))
+            f"maps/tile{t}": Array((rows, cols), "<f8", "S", ("row", "col"), float("nan"),
+                                   compress=True)
             for t in tiles
         },
     )

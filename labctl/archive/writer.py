@@ -57,7 +57,7 @@ class ArchiveWriter:
             ds.attrs["units"] = json.dumps(table.units)
         for name, arr in layout.arrays.items():
             ds = f.create_dataset(name, shape=arr.shape, dtype=arr.dtype, fillvalue=arr.fill,
-                                  compression="gzip" if np.prod(arr.shape) > 4096 else None)
+                                  compression="gzip" if arr.compress else None)
             ds.attrs["units"] = arr.units
             for i, dim in enumerate(arr.dims):
                 ds.dims[i].label = dim

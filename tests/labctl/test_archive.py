@@ -14,7 +14,13 @@ import numpy as np
 import pytest
 
 from labctl.archive import Archive, ArchiveError, ArchiveWriter
-from labctl.archive.schema import SCHEMA_VERSION, WRITE_DTYPE, program_layout
+from labctl.archive.schema import (
+    SCHEMA_VERSION,
+    WRITE_DTYPE,
+    Array,
+    program_layout,
+    train_layout,
+)
 
 
 def _writer(path: Path) -> ArchiveWriter:
@@ -115,3 +121,18 @@ def test_newer_schema_asks_for_an_upgrade(tmp_path: Path) -> None:
         f.attrs["schema_version"] = SCHEMA_VERSION + 1
     with pytest.raises(ArchiveError, match="upgrade labctl"):
         Archive(path)
+
+
+def test_arrays_rewritten_every_epoch_do_not_grow_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "train.h5"
+    layout = train_layout({"fc0": (64, 784)}, {"checkpoint/a/w": Array((64, 784), "<f4")})
+    w = ArchiveWriter(path, "train", layout, backend="software", seed=0, config={})
+    rng = np.random.default_rng(0)
+    sizes = []
+    for _ in range(6):
+        w.write("checkpoint/a/w", rng.random((64, 784), dtype=np.float32))
+        w.write("device_writes/fc0", rng.integers(0, 50, (64, 784)).astype(np.uint32))
+        w.flush()
+        sizes.append(path.stat().st_size)
+    w.close("complete", {})
+    assert sizes[-1] == sizes[1]
