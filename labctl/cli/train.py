@@ -12,7 +12,7 @@ from rich.table import Table
 
 from drivers.errors import ConfigError
 from labctl.archive import Archive
-from labctl.cli.app import app, default_out, report
+from labctl.cli.app import app, console, default_out, report
 from labctl.datasets import DatasetFetcher, TaskData
 from labctl.learning import EpochRecord, TrainConfig, TrainResult
 from labctl.learning.archive import load_resume
@@ -93,9 +93,8 @@ def train_command(
         out = out or default_out("train")
     fetcher = DatasetFetcher(data_dir)
     data = [fetcher.load(task) for task in config.tasks]
-    console = Console()
     result = _run_with_progress(config, data, out, previous, console)
-    console.print(summary_table(result))
+    report.print(summary_table(result))
     console.print(f"archive: {out}")
     if plot:
         with Archive(out) as archive:
