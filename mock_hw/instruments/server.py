@@ -32,10 +32,24 @@ SmuModel = Literal["keithley2400", "keithley2600b"]
 class _Handler(socketserver.StreamRequestHandler):
     server: _TcpServer
 
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _ack_promptly(self) -> None:
+        """ACK each line at once, as an instrument's LAN stack does. Without it the host's
+        Nagle algorithm holds a command that follows one without a reply until the delayed
+        ACK fires (tens of ms per query after a write)."""
+        if hasattr(socket, "TCP_QUICKACK"):
+            with suppress(OSError):
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+
     def handle(self) -> None:
         self.server.track(self.connection, add=True)
         try:
+            self._ack_promptly()
             for raw in self.rfile:
+                self._ack_promptly()
                 line = raw.decode("ascii", errors="replace").rstrip("\r\n")
                 try:
                     reply = self.server.handler(line)
