@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from drivers.errors import InstrumentError
-from drivers.roles import PulseGenerator, SourceMeter
+from drivers.roles import BenchInstrument, PulseGenerator, SourceMeter
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,11 @@ TRIGGER_IGNORED = -211
 """SCPI error: a trigger arrived when none was expected, so nothing was output."""
 
 
-class _Retrying:
-    """Retry-once bookkeeping shared by the wrappers."""
+class _Retrying(BenchInstrument):
+    """Retry-once bookkeeping and the delegation every wrapped instrument shares."""
 
-    def __init__(self) -> None:
+    def __init__(self, inner: BenchInstrument) -> None:
+        self.inner = inner
         self.tolerated = 0
         """Instrument errors ridden out so far (archive it with a run)."""
 
@@ -40,23 +41,9 @@ class _Retrying:
             log.warning("%s; retrying once", err)
             return action()
 
-
-class RetryingSourceMeter(_Retrying, SourceMeter):
-    """A SourceMeter whose settings and readings survive one transient instrument error."""
-
-    def __init__(self, smu: SourceMeter) -> None:
-        super().__init__()
-        self.inner = smu
-
     @property
     def identity(self) -> str:
         return self.inner.identity
-
-    def apply_voltage(self, voltage: float, compliance_current: float) -> None:
-        self._once_more(lambda: self.inner.apply_voltage(voltage, compliance_current))
-
-    def measure_current(self) -> float:
-        return self._once_more(self.inner.measure_current)
 
     def output_off(self) -> None:
         self._once_more(self.inner.output_off)
@@ -68,16 +55,22 @@ class RetryingSourceMeter(_Retrying, SourceMeter):
         self.inner.close()
 
 
+class RetryingSourceMeter(_Retrying, SourceMeter):
+    """A SourceMeter whose settings and readings survive one transient instrument error."""
+
+    inner: SourceMeter
+
+    def apply_voltage(self, voltage: float, compliance_current: float) -> None:
+        self._once_more(lambda: self.inner.apply_voltage(voltage, compliance_current))
+
+    def measure_current(self) -> float:
+        return self._once_more(self.inner.measure_current)
+
+
 class RetryingPulseGenerator(_Retrying, PulseGenerator):
     """A PulseGenerator that rides out transient errors and fires each pulse exactly once."""
 
-    def __init__(self, generator: PulseGenerator) -> None:
-        super().__init__()
-        self.inner = generator
-
-    @property
-    def identity(self) -> str:
-        return self.inner.identity
+    inner: PulseGenerator
 
     def configure_pulse(self, amplitude: float, width: float,
                         edge_time: float | None = None) -> None:
@@ -93,12 +86,3 @@ class RetryingPulseGenerator(_Retrying, PulseGenerator):
                 self.inner.fire()
             else:
                 log.warning("%s; the pulse completed (*OPC?), not firing again", err)
-
-    def output_off(self) -> None:
-        self._once_more(self.inner.output_off)
-
-    def check_errors(self) -> None:
-        self.inner.check_errors()
-
-    def close(self) -> None:
-        self.inner.close()

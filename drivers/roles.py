@@ -10,21 +10,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 
-class SourceMeter(ABC):
-    """Sources a DC voltage with a current limit and measures the current."""
+class BenchInstrument(ABC):
+    """What every instrument on the bench offers: who it is, a safe state, its errors."""
 
     @property
     @abstractmethod
     def identity(self) -> str:
         """The ``*IDN?`` reply (maker, model, serial, firmware)."""
-
-    @abstractmethod
-    def apply_voltage(self, voltage: float, compliance_current: float) -> None:
-        """Source ``voltage`` (V) limited to ``compliance_current`` (A), output on."""
-
-    @abstractmethod
-    def measure_current(self) -> float:
-        """One current reading (A) at the sourced voltage."""
 
     @abstractmethod
     def output_off(self) -> None:
@@ -39,13 +31,20 @@ class SourceMeter(ABC):
         """Release the connection."""
 
 
-class PulseGenerator(ABC):
-    """Fires single voltage pulses of a configured shape, one per ``fire``."""
+class SourceMeter(BenchInstrument):
+    """Sources a DC voltage with a current limit and measures the current."""
 
-    @property
     @abstractmethod
-    def identity(self) -> str:
-        """The ``*IDN?`` reply (maker, model, serial, firmware)."""
+    def apply_voltage(self, voltage: float, compliance_current: float) -> None:
+        """Source ``voltage`` (V) limited to ``compliance_current`` (A), output on."""
+
+    @abstractmethod
+    def measure_current(self) -> float:
+        """One current reading (A) at the sourced voltage."""
+
+
+class PulseGenerator(BenchInstrument):
+    """Fires single voltage pulses of a configured shape, one per ``fire``."""
 
     @abstractmethod
     def configure_pulse(
@@ -59,15 +58,3 @@ class PulseGenerator(ABC):
     @abstractmethod
     def fire(self) -> None:
         """Fire exactly one pulse and return when it is complete."""
-
-    @abstractmethod
-    def output_off(self) -> None:
-        """Turn the output off (safe state)."""
-
-    @abstractmethod
-    def check_errors(self) -> None:
-        """Raise ``InstrumentError`` if the instrument reported an error."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release the connection."""

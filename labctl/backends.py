@@ -17,7 +17,7 @@ from drivers.errors import ConfigError
 from drivers.fpga import FpgaLink, LoopbackPort
 from drivers.pulse.keysight33500b import Keysight33500B
 from drivers.resilient import RetryingPulseGenerator, RetryingSourceMeter
-from drivers.roles import PulseGenerator, SourceMeter
+from drivers.roles import BenchInstrument, SourceMeter
 from drivers.safety import SafetyLimits
 from drivers.smu.keithley2400 import Keithley2400
 from drivers.smu.keithley2600b import Keithley2600B
@@ -126,7 +126,7 @@ def chip_bench(setup: Setup) -> Bench:
     return bench
 
 
-def _shut(instrument: SourceMeter | PulseGenerator) -> None:
+def _shut(instrument: BenchInstrument) -> None:
     try:
         instrument.output_off()
     finally:
