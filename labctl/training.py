@@ -11,7 +11,7 @@ from types import FrameType
 
 from drivers.errors import LabError
 from labctl.datasets import TaskData
-from labctl.learning.archive import TrainArchive, summarise
+from labctl.learning.archive import TrainArchive
 from labctl.learning.backends import make_weight_store
 from labctl.learning.config import TrainConfig
 from labctl.learning.store import WeightStore
@@ -48,7 +48,7 @@ def run_training(config: TrainConfig, data: Sequence[TaskData], out: Path,
         except BaseException:
             archive.abandon()
             raise
-        archive.close("complete", summarise(result, store.link_stats()))
+        archive.close("complete", archive.summary(result, store.link_stats()))
     except BaseException:
         _close_quietly(store)
         raise

@@ -17,6 +17,7 @@ from labctl.archive import Archive, ArchiveError, ArchiveWriter
 from labctl.archive.schema import ACCURACY_DTYPE, EPOCH_DTYPE, Array, train_layout
 from labctl.learning.config import TrainConfig
 from labctl.learning.trainer import EpochRecord, Position, Resume, Trainer, TrainResult
+from labctl.reports.train import train_figures
 
 SLOTS = ("a", "b")
 
@@ -92,34 +93,22 @@ class TrainArchive:
             self.writer.write(f"device_writes/{name}", counts.astype(np.uint32))
         self.checkpoint(trainer, resume.position)
 
+    def summary(self, result: TrainResult, link_stats: dict[str, int]) -> dict[str, Any]:
+        """Key figures of the finished run (what ``labctl inspect --json`` shows): those
+        recomputed from its tables, plus what only the run itself knows."""
+        layers = list(result.write_counts)
+        figures = train_figures(result.config.model_dump(mode="json"),
+                                self.writer.table("accuracy"), self.writer.table("epochs"),
+                                [self.writer.table(f"device_writes/{n}") for n in layers])
+        return {**figures, "initial_writes": result.initial_writes, "memory": result.memory,
+                "wall_time": result.wall_seconds, "bench_time": result.bench_seconds,
+                **link_stats}
+
     def close(self, status: str, summary: dict[str, Any]) -> None:
         self.writer.close(status, summary)
 
     def abandon(self) -> None:
         self.writer.abandon()
-
-
-def summarise(result: TrainResult, link_stats: dict[str, int]) -> dict[str, Any]:
-    """Key figures of a finished run (what ``labctl inspect --json`` shows)."""
-    counts = result.all_write_counts()
-    c = result.config
-    return {
-        "tasks": c.tasks,
-        "epochs_per_task": c.epochs,
-        "accuracy_after_task": {t: dict(zip(c.tasks, map(float, row), strict=True))
-                                for t, row in zip(c.tasks, result.after_task, strict=True)},
-        "final_accuracy": dict(zip(c.tasks, map(float, result.accuracy[-1]), strict=True)),
-        "level_changes_per_epoch": [int(n) for n in result.level_changes],
-        "writes_per_device_max": int(counts.max()) if counts.size else 0,
-        "writes_per_device_mean": float(counts.mean()) if counts.size else 0.0,
-        "failed_writes": int(sum(e.failures for e in result.epochs)),
-        "pulses": int(sum(e.pulses for e in result.epochs)),
-        "initial_writes": result.initial_writes,
-        "memory": result.memory,
-        "wall_time": result.wall_seconds,
-        "bench_time": result.bench_seconds,
-        **link_stats,
-    }
 
 
 def load_resume(path: Path) -> tuple[TrainConfig, Resume]:

@@ -12,20 +12,30 @@ from labctl.archive import Archive
 def accuracy_matrix(archive: Archive) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Tasks, the (epochs, tasks) accuracy after every epoch, and the task of each epoch."""
     tasks = list(archive.config["tasks"])
-    acc = archive.table("accuracy")
+    return (tasks, *_matrix(tasks, archive.table("accuracy")))
+
+
+def _matrix(tasks: list[str], acc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n_epochs = len(acc) // max(len(tasks), 1)
     matrix = acc["accuracy"][: n_epochs * len(tasks)].reshape(n_epochs, len(tasks))
     trained = acc["trained_task"][: n_epochs * len(tasks): len(tasks)]
-    return tasks, matrix, trained
+    return matrix, trained
 
 
 def train_summary(archive: Archive) -> dict[str, Any]:
-    """The figures ``summarise`` stores at the end of a run, from whatever the run archived."""
-    tasks, matrix, trained = accuracy_matrix(archive)
-    per_task = int(archive.config["epochs"])
-    epochs = archive.table("epochs")
-    counts = np.concatenate([archive.array(f"device_writes/{n}").ravel()
-                             for n in archive.names("device_writes")])
+    """The key figures of a run from whatever it archived (also of a run that was killed)."""
+    return train_figures(archive.config, archive.table("accuracy"), archive.table("epochs"),
+                         [archive.array(f"device_writes/{n}")
+                          for n in archive.names("device_writes")])
+
+
+def train_figures(config: dict[str, Any], accuracy: np.ndarray, epochs: np.ndarray,
+                  device_writes: list[np.ndarray]) -> dict[str, Any]:
+    """Accuracy matrix, level changes, writes and chip statistics from a run's tables."""
+    tasks = list(config["tasks"])
+    matrix, trained = _matrix(tasks, accuracy)
+    per_task = int(config["epochs"])
+    counts = np.concatenate([c.ravel() for c in device_writes])
     after = {tasks[t]: dict(zip(tasks, map(float, matrix[(t + 1) * per_task - 1]), strict=True))
              for t in range(len(matrix) // per_task)}
     return {
