@@ -137,11 +137,11 @@ def _read_back(bench: Bench, archive: ArchiveWriter, cells: np.ndarray, levels: 
 
 def _summary_from(archive: ArchiveWriter, bench: Bench,
                   phases: dict[str, dict[str, float]]) -> dict[str, Any]:
-    summary = program_summary(archive.table("levels"), archive.table("writes"),
-                              archive.table("verify"))
+    writes = archive.table("writes")
+    summary = program_summary(archive.table("levels"), writes, archive.table("verify"))
     prog = phases["programming"]
     cells = max(summary["cells"], 1)
-    pulses = float(archive.table("writes")["pulses"].sum())
+    pulses = float(writes["pulses"].sum())
     summary.update({
         "bench_time": bench.clock(),
         "phases": phases,
