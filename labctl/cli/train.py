@@ -63,6 +63,9 @@ def train_command(
     lr_schedule: Annotated[
         str, typer.Option(help="Learning rate within each task: constant | cosine (to zero).")
     ] = _DEFAULTS.lr_schedule.value,
+    lr_warmup: Annotated[float, typer.Option(
+        help="Fraction of each task's steps over which the hidden weights' rate rises.")
+    ] = _DEFAULTS.lr_warmup,
     bn_scenario: Annotated[
         str, typer.Option(help="task: BN saved per task; domain: one shared BN.")
     ] = _DEFAULTS.bn_scenario,
@@ -88,7 +91,8 @@ def train_command(
             hidden=_int_list(hidden, "--hidden"), epochs=epochs,
             meta=meta, meta_variant=meta_variant, activation_bits=activation_bits,
             tasks=[t.strip() for t in tasks.split(",") if t.strip()], limit=limit, seed=seed,
-            batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, bn_scenario=bn_scenario,
+            batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, lr_warmup=lr_warmup,
+            bn_scenario=bn_scenario,
         )
         out = out or default_out("train")
     fetcher = DatasetFetcher(data_dir)

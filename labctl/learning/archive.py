@@ -122,7 +122,8 @@ def load_resume(path: Path) -> tuple[TrainConfig, Resume]:
                                "epoch): start it again")
         prefix = f"checkpoint/{SLOTS[slot]}/"
         state = {name: archive.array(prefix + name) for name in archive.datasets(prefix)}
-        config = TrainConfig.model_validate(archive.config)
+        # Runs archived before the rate warm-up existed trained without one.
+        config = TrainConfig.model_validate({"lr_warmup": 0.0, **archive.config})
         accuracy = archive.table("accuracy")
         rows = archive.table("epochs")
         write_counts = {name: archive.array(f"device_writes/{name}")

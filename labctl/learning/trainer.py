@@ -167,7 +167,7 @@ class Trainer:
                 self.optimizer = self._fresh_optimizer()
             per_epoch = -(-len(task.train_labels) // self.config.batch_size)
             scheduler = task_scheduler(self.optimizer, self.config.lr_schedule,
-                                       self.config.epochs * per_epoch)
+                                       self.config.epochs * per_epoch, self.config.lr_warmup)
             for _ in range(first * per_epoch):
                 scheduler.step()
             for epoch in range(first, self.config.epochs):

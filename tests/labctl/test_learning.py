@@ -21,7 +21,7 @@ from labctl.learning import (
     train,
 )
 from labctl.learning.quantizer import quantized_activation
-from labctl.learning.schedule import LrSchedule, lr_factor
+from labctl.learning.schedule import LrSchedule, lr_factor, task_scheduler
 
 
 def binary_rule(w, grads, meta, lr=0.005, b1=0.9, b2=0.999, eps=1e-8, wd=1e-7):
@@ -196,7 +196,7 @@ def test_cosine_schedule_anneals_each_task_and_settles_the_levels():
         for schedule in ("constant", "cosine")
         for config in [TrainConfig.build(tasks=["mnist", "fashion-mnist"], hidden=[32],
                                          epochs=3, batch_size=50, threads=1,
-                                         lr_schedule=schedule)]
+                                         lr_schedule=schedule, lr_warmup=0.0)]
     }
     # The rate restarts with each task and reaches zero at its end: in the last epoch of each
     # task the cosine run changes far fewer levels than the constant one.
@@ -204,3 +204,20 @@ def test_cosine_schedule_anneals_each_task_and_settles_the_levels():
     assert cosine[2] < 0.3 * constant[2] and cosine[5] < 0.3 * constant[5]
     assert cosine[3] > 0.5 * constant[3]  # a fresh full rate at the start of the second task
     assert runs["cosine"].accuracy[2, 0] > 0.9
+
+
+def test_warm_up_raises_the_hidden_weights_rate_while_batchnorm_starts_at_full_rate():
+    assert [lr_factor(LrSchedule.COSINE, k, 100, warmup=0.4) for k in (0, 19, 39)] == [
+        pytest.approx(1 / 40), pytest.approx(0.5), pytest.approx(1.0)]
+    assert lr_factor(LrSchedule.COSINE, 70, 100, warmup=0.4) == pytest.approx(0.5)
+    assert lr_factor(LrSchedule.CONSTANT, 70, 100, warmup=0.4) == 1.0
+    hidden, bn = torch.nn.Parameter(torch.zeros(4, 4)), torch.nn.Parameter(torch.zeros(4))
+    optimizer = MetaplasticAdam([hidden], [bn], LevelGrid(8), meta=4.5, lr=0.01)
+    scheduler = task_scheduler(optimizer, LrSchedule.COSINE, 100, warmup=0.4)
+    rates = []
+    for _ in range(40):
+        rates.append([group["lr"] for group in optimizer.param_groups])
+        optimizer.step()
+        scheduler.step()
+    assert rates[0] == [pytest.approx(0.01 / 40), pytest.approx(0.01)]
+    assert rates[-1][0] == pytest.approx(0.01) and rates[-1][1] < 0.01

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.skipif(
     "LABCTL_DATASETS" not in os.environ, reason="set LABCTL_DATASETS to the datasets directory"
 )
 
-# The default rule (global variant, cosine rate, 2-bit activations) on a third of the data with
-# a narrow layer: hidden weights grow less in fewer steps, so the subset needs a stronger m*.
+# The default rule (interval variant, warm-up and cosine rate, 2-bit activations) on a third of
+# the data with one narrow layer: hidden weights grow less in fewer steps, so the subset needs a
+# stronger m*.
 REDUCED = {"hidden": [256], "epochs": 3, "limit": 20000, "meta": 6.0, "threads": 2}
 
 
@@ -43,5 +44,8 @@ def test_metaplasticity_retains_mnist_and_learns_fashion(data):
     assert fashion > 0.70
     assert control.after_task[1, 1] > 0.70
     assert mnist_kept > control.after_task[1, 0] + 0.15
-    # Consolidation: fewer level changes in the last MNIST epoch than in the first.
-    assert meta.level_changes[2] < meta.level_changes[1] < meta.level_changes[0]
+    # Consolidation: once the rate has warmed up, level changes fall epoch after epoch.
+    changes = meta.level_changes[:3].tolist()
+    peak = changes.index(max(changes))
+    assert peak < 2 and changes[2] < 0.5 * changes[peak]
+    assert all(a > b for a, b in zip(changes[peak:], changes[peak + 1:], strict=False))
