@@ -356,7 +356,9 @@ class RRAMArray:
         I_j = sum_i G_ij V_i. With ``noise``, the independent read noise of every cell is
         drawn once per output current with its exact variance sum_i V_i^2 sigma_ij^2 (a sum
         of independent normals is normal), so the cost is that of two matrix products; see
-        ``_noisy_mvm``. Without it the product is exact in float64.
+        ``_noisy_mvm``; the currents come in the simulation's precision (float32 unless the
+        read noise is below ``_FLOAT32_MIN_READ_REL_SIGMA``). Without noise the product is
+        exact in float64.
         """
         m = self.model
         v = np.asarray(v_rows, dtype=np.float64)
@@ -372,7 +374,7 @@ class RRAMArray:
         return out
 
     def _noisy_mvm(self, v: FloatArray, tile: int, g64: FloatArray) -> FloatArray:
-        """Mean product plus output noise, in ``_mvm_dtype`` with cached maps and buffers.
+        """Mean product plus output noise, computed and returned in ``_mvm_dtype``.
 
         The conductance map and the per-cell read-variance map of the tile are stacked and
         converted once per state change, so mean and variance are one stacked product.
@@ -400,8 +402,7 @@ class RRAMArray:
         mean, sd = products
         np.sqrt(sd, out=sd)
         np.multiply(sd, self._mvm_normals.fill(z), out=sd)
-        np.add(mean, sd, out=mean)
-        return mean.astype(np.float64).reshape(*v.shape[:-1], self.model.cols)
+        return np.add(mean, sd).reshape(*v.shape[:-1], self.model.cols)
 
     def cells_of(self, tiles: Sequence[int] | None = None) -> IndexArray:
         """Flat indices of every cell of the given tiles (all tiles by default)."""
