@@ -350,7 +350,7 @@ class RRAMArray:
         ):
             raise ModelParameterError("tile", tile, f"an integer from 0 to {self.model.tiles - 1}")
 
-    def mvm(self, v_rows: ArrayLike, tile: int = 0, noise: bool = True) -> FloatArray:
+    def mvm(self, v_rows: ArrayLike, tile: int = 0, noise: bool = True) -> NDArray[np.floating]:
         """Column currents (A) for row voltages ``v_rows`` of shape (rows,) or (batch, rows).
 
         I_j = sum_i G_ij V_i. With ``noise``, the independent read noise of every cell is
@@ -373,7 +373,7 @@ class RRAMArray:
         self.clock += m.read_time
         return out
 
-    def _noisy_mvm(self, v: FloatArray, tile: int, g64: FloatArray) -> FloatArray:
+    def _noisy_mvm(self, v: FloatArray, tile: int, g64: FloatArray) -> NDArray[np.floating]:
         """Mean product plus output noise, computed and returned in ``_mvm_dtype``.
 
         The conductance map and the per-cell read-variance map of the tile are stacked and
