@@ -19,6 +19,7 @@ from labctl.cli import app
     [
         (["--levels", "1"], "invalid --levels"),
         (["--hidden", "0"], "invalid --hidden"),
+        (["--lr-warmup", "1.5"], "invalid --lr-warmup"),
         (["--tasks", "mnist,kmnist"], "unknown task 'kmnist'"),
     ],
 )
