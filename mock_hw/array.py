@@ -294,9 +294,7 @@ class RRAMArray:
         A stale cache is refreshed for large selections; a few cells (a write-verify loop)
         are evaluated on their own so each wait does not cost a whole-array update.
         """
-        stale = self._g_cache is None or self.clock - self._g_cache_clock > (
-            _RELAX_REFRESH * self.model.relax_t0
-        )
+        stale = self._g_stale()
         if stale and not isinstance(sel, slice) and sel.size * _FEW_CELLS_FRACTION < self.n_cells:
             return self._relaxed(sel)
         if stale:
@@ -304,6 +302,12 @@ class RRAMArray:
             self._g_cache_clock = self.clock
             self._g_version += 1
         return self._g_cache[sel]
+
+    def _g_stale(self) -> bool:
+        """Whether the whole-array conductance cache is missing or older than its refresh."""
+        return self._g_cache is None or (
+            self.clock - self._g_cache_clock > _RELAX_REFRESH * self.model.relax_t0
+        )
 
     def _relaxed(self, sel: slice | IndexArray) -> FloatArray:
         """G(t) = G_prog + (mu + a z) log10(1 + (t - t_prog) / t0), never negative."""
@@ -364,16 +368,16 @@ class RRAMArray:
         v = np.asarray(v_rows, dtype=np.float64)
         if v.ndim not in (1, 2) or v.shape[-1] != m.rows:
             raise ModelParameterError("v_rows shape", v.shape, f"({m.rows},) or (batch, {m.rows})")
-        g = self._tile_conductance(tile)
+        self._check_tile(tile)
         if noise:
-            out = self._noisy_mvm(v, tile, g)
+            out = self._noisy_mvm(v, tile)
         else:
             self._volts("v_rows", v.ravel(), v.size)
-            out = v @ g
+            out = v @ self._tile_conductance(tile)
         self.clock += m.read_time
         return out
 
-    def _noisy_mvm(self, v: FloatArray, tile: int, g64: FloatArray) -> NDArray[np.floating]:
+    def _noisy_mvm(self, v: FloatArray, tile: int) -> NDArray[np.floating]:
         """Mean product plus output noise, computed and returned in ``_mvm_dtype``.
 
         The conductance map and the per-cell read-variance map of the tile are stacked and
@@ -384,7 +388,8 @@ class RRAMArray:
         their own SFC64 stream (the fastest numpy bit generator), spawned from ``seed``.
         """
         maps = self._mvm_maps.get(tile)
-        if maps is None or maps[0] != self._g_version:
+        if maps is None or maps[0] != self._g_version or self._g_stale():
+            g64 = self._tile_conductance(tile)  # refreshes a stale cache and its version
             stacked = np.stack([g64, self.read_sigma(g64) ** 2]).astype(self._mvm_dtype)
             maps = self._mvm_maps[tile] = (self._g_version, stacked)
         v2d = v.reshape(-1, v.shape[-1])
