@@ -60,7 +60,7 @@ def main() -> None:
             name, f"{after[0, 0]:.2f}", f"{after[-1, 0]:.2f}", f"{after[-1, 1]:.2f}",
             " ".join(str(n) for n in result.level_changes), str(counts.max()),
             f"{counts.mean():.2f}", f"{result.memory['ratio_vs_reference']:.1f}x",
-            f"{time.perf_counter() - start:.0f}",
+            f"{walls[name]:.0f}",
         )
     console = Console(width=200)
     console.print(table)

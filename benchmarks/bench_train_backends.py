@@ -11,7 +11,7 @@ the cost of one write-verify call against its size is measured by probe writes o
 weights after training and applied to the full run's calls (a layer's changes in proportion
 to its weights, at most one call per layer and step), with the full
 run's level changes per epoch from ``--full-changes`` (default: those of a software run of
-the default protocol, H=1600 and 5 epochs per task, during the learning-defaults sweep).
+the default protocol, 784-1024-512-10 and 5 epochs per task, seed 0).
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from labctl.backends import MOCK_TILE
 from labctl.datasets import DatasetFetcher
 from labctl.learning import TrainConfig, make_weight_store, train
-from labctl.learning.chip_store import ChipStore, tiles_for
+from labctl.learning.backends import mock_tiles
+from labctl.learning.chip_store import ChipStore
 
-FULL_CHANGES = (1537609, 151383, 48151, 24725, 5486, 217671, 13167, 5029, 1696, 302)
+FULL_CHANGES = (700047, 1301957, 968378, 302512, 46754, 387968, 259242, 90593, 14495, 1897)
 """Level changes per epoch of a software run of the default protocol (MNIST, Fashion-MNIST)."""
 FULL_SAMPLES = 60_000
 PROBE_SIZES = (1, 4, 16, 64, 256, 1024, 2560)
@@ -113,11 +113,6 @@ def run(config: TrainConfig, data: list, clock: ChipClock | None) -> float:
     return time.perf_counter() - start
 
 
-def tiles_of(config: TrainConfig) -> int:
-    rows, cols = MOCK_TILE
-    return sum(tiles_for((n_out, n_in), rows, cols) for n_in, n_out in pairwise(config.sizes))
-
-
 def call_cost(probes: list[tuple[int, float]]) -> Callable[[float], float]:
     """Seconds of one write-verify call of ``cells`` cells, interpolated between the probes.
 
@@ -137,7 +132,7 @@ def estimate_full(clock: ChipClock, reduced: TrainConfig, changes: list[int], la
     initial_cells, initial_s = (sum(c for c, _ in clock.calls[:layers]),
                                 sum(s for _, s in clock.calls[:layers]))
     cost = call_cost(clock.probes)
-    tiles, full_tiles = tiles_of(reduced), tiles_of(full)
+    tiles, full_tiles = mock_tiles(reduced), mock_tiles(full)
     weights = [a * b for a, b in pairwise(full.sizes)]
     steps = -(-FULL_SAMPLES // full.batch_size)
     calls = 0
@@ -171,7 +166,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--full-changes", default=",".join(map(str, FULL_CHANGES)),
                         help="level changes per epoch of the full protocol, comma-separated")
-    parser.add_argument("--software-full", type=float, default=180.0,
+    parser.add_argument("--software-full", type=float, default=204.0,
                         help="wall seconds of the full protocol on the software backend")
     args = parser.parse_args()
     common: dict[str, Any] = {"hidden": [args.hidden], "epochs": args.epochs,
@@ -192,7 +187,7 @@ def main() -> None:
     print(f"  mock against its own training time (robust to other jobs' load): "
           f"{mock_s / max(mock_s - clock.wall, 1e-9):.2f}x")
     print(f"  mock chip time {clock.wall:.1f} s wall, {chip:.1f} s CPU: setup "
-          f"{clock.setup:.1f} s ({tiles_of(mock)} tiles), "
+          f"{clock.setup:.1f} s ({mock_tiles(mock)} tiles), "
           f"initial programming {sum(s for _, s in initial):.1f} s "
           f"({sum(c for c, _ in initial)} cells), {len(writes)} write-verify calls "
           f"{sum(s for _, s in writes):.1f} s ({sum(c for c, _ in writes)} cells), "

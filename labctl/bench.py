@@ -186,12 +186,6 @@ class _HostOps:
     def reset_pulse(self, cell: int, v_sl: float, v_gate: float, width: float) -> None:
         self._pulse(cell, v_sl, v_gate, width, reset=True)
 
-    def mvm(self, tile: int, v_rows: NDArray[np.float64],
-            pairs: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
-        """Crossbar products of row voltages ``v_rows`` (batch, rows) with ``tile``: column
-        currents (A), or differences of column ``pairs`` (P, 2) as the FPGA subtracts them."""
-        return self.fpga.mvm(tile, self.fpga.dac_codes(v_rows), pairs)
-
     def wait(self, seconds: float) -> None:
         self.b.wait(seconds)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import pairwise
 from pathlib import Path
 
 from drivers.errors import ConfigError
@@ -11,20 +10,23 @@ from labctl.backends import MOCK_TILE, open_bench
 from labctl.bench import Bench
 from labctl.learning.chip_store import ChipStore, level_plan, tiles_for
 from labctl.learning.config import TrainConfig
+from labctl.learning.model import layer_shapes
 from labctl.learning.quantizer import LevelGrid
 from labctl.learning.store import SoftwareStore, WeightStore
 
 StoreFactory = Callable[[TrainConfig, LevelGrid], WeightStore]
 
 
-def _chip_store(config: TrainConfig, bench_for: Callable[[int], Bench]) -> WeightStore:
-    sizes = config.sizes
-    shapes = {f"fc{i}": (n_out, n_in) for i, (n_in, n_out) in enumerate(pairwise(sizes))}
+def mock_tiles(config: TrainConfig) -> int:
+    """Simulated arrays the network's differential pairs occupy."""
     rows, cols = MOCK_TILE
-    tiles = sum(tiles_for(shape, rows, cols) for shape in shapes.values())
-    bench = bench_for(tiles)
+    return sum(tiles_for(shape, rows, cols) for shape in layer_shapes(config.sizes).values())
+
+
+def _chip_store(config: TrainConfig, bench_for: Callable[[int], Bench]) -> WeightStore:
+    bench = bench_for(mock_tiles(config))
     try:
-        return ChipStore(bench, level_plan(config.levels), shapes)
+        return ChipStore(bench, level_plan(config.levels), layer_shapes(config.sizes))
     except BaseException:
         bench.close()
         raise

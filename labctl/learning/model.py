@@ -7,6 +7,7 @@ effective weights from a WeightStore and passes the gradient straight to the hid
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -14,6 +15,11 @@ from torch import nn
 from labctl.learning.quantizer import quantized_activation, straight_through
 
 BnState = dict[str, torch.Tensor]
+
+
+def layer_shapes(sizes: Sequence[int]) -> dict[str, tuple[int, int]]:
+    """(out, in) weight shape of every layer of a network of ``sizes``, by layer name."""
+    return {f"fc{i}": (n_out, n_in) for i, (n_in, n_out) in enumerate(pairwise(sizes))}
 
 
 class QuantizedMLP(nn.Module):
@@ -28,12 +34,11 @@ class QuantizedMLP(nn.Module):
     ) -> None:
         super().__init__()
         self.activation_bits = activation_bits
-        self.layer_names = [f"fc{i}" for i in range(len(sizes) - 1)]
+        shapes = layer_shapes(sizes)
+        self.layer_names = list(shapes)
         self.hidden = nn.ParameterDict({
-            name: nn.Parameter(
-                (torch.rand(n_out, n_in, generator=generator) * 2 - 1) * init_scale
-            )
-            for name, n_in, n_out in zip(self.layer_names, sizes[:-1], sizes[1:], strict=True)
+            name: nn.Parameter((torch.rand(shape, generator=generator) * 2 - 1) * init_scale)
+            for name, shape in shapes.items()
         })
         # The reference normalises with batch statistics at test time too: no running stats.
         self.norms = nn.ModuleList(

@@ -200,7 +200,7 @@ class Trainer:
             st = live.get(p, {})
             out[f"optim/{i}/m"] = (st["m"] if st else torch.zeros_like(p)).numpy().copy()
             out[f"optim/{i}/v"] = (st["v"] if st else torch.zeros_like(p)).numpy().copy()
-            steps.append(st.get("step", 0) if st else 0)
+            steps.append(st.get("step", 0))
         out["optim/steps"] = np.array(steps, dtype=np.int64)
         for name, hidden in self.model.hidden.items():
             levels = self.levels.get(name)

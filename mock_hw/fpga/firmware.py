@@ -282,14 +282,11 @@ class FpgaFirmware:
         lsb = self.config.read_full_scale / 2 ** (self.config.adc_bits - 1)
 
         def read(sel: NDArray[np.int64]) -> NDArray[np.float64]:
-            codes = self._adc(self.array.read_checked(sel, p.v_read), self.config.read_full_scale)
-            if p.reads > 1:
-                total = codes.astype(np.float64)
-                for _ in range(p.reads - 1):
-                    total += self._adc(self.array.read_checked(sel, p.v_read),
-                                       self.config.read_full_scale)
-                return total / p.reads * lsb / p.v_read
-            return codes * lsb / p.v_read
+            total = np.zeros(sel.size)
+            for _ in range(p.reads):
+                total += self._adc(self.array.read_checked(sel, p.v_read),
+                                   self.config.read_full_scale)
+            return total / p.reads * lsb / p.v_read
 
         results, batch_time = write_verify(self.array, read, cells,
                                            rec["lo_ns"] * 1e-9, rec["hi_ns"] * 1e-9, gate0, p)
