@@ -2,9 +2,10 @@
 
 State is kept flat over all cells of all tiles (index = (tile * rows + row) * cols + col) so
 that any subset of cells is one integer array and every operation is a handful of numpy
-expressions. One seed drives all randomness (a ``numpy.random.Generator`` for the device
-physics and a stream spawned from it for crossbar output noise); the number of draws depends
-only on the arguments, so the same seed and the same calls give identical results.
+expressions (the noisy MVM adds compiled element-wise loops, ``mock_hw.mvm_kernels``). One
+seed drives all randomness (a ``numpy.random.Generator`` for the device physics and a stream
+spawned from it for crossbar output noise); the number of draws depends only on the
+arguments, so the same seed and the same calls give identical results.
 
 Conductance evolves only through pulses; relaxation is a deterministic function of the
 simulated clock and of a per-cell random direction drawn when the cell was last programmed:
@@ -20,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from mock_hw.errors import ModelParameterError
+from mock_hw.mvm_kernels import add_output_noise, stage_inputs
 from mock_hw.normal_table import TableNormalSampler
 from mock_hw.params import DeviceModel
 
@@ -91,8 +93,7 @@ class RRAMArray:
         self._g_version = 0
         self._mvm_dtype = (np.float32 if m.read_rel_sigma >= _FLOAT32_MIN_READ_REL_SIGMA
                            else np.float64)
-        self._mvm_normals = TableNormalSampler(np.random.SFC64(seeds.spawn(1)[0]),
-                                               self._mvm_dtype)
+        self._mvm_normals = TableNormalSampler(seeds.spawn(1)[0], self._mvm_dtype)
         self._mvm_maps: dict[int, tuple[int, NDArray[np.floating]]] = {}
         self._mvm_buffers: tuple[tuple[int, ...], tuple[NDArray[np.floating], ...]] = ((), ())
 
@@ -384,8 +385,9 @@ class RRAMArray:
         converted once per state change, so mean and variance are one stacked product.
         With float32 its rounding error (~1e-6 relative) is at least 100x below the output
         noise (see _FLOAT32_MIN_READ_REL_SIGMA) and single precision costs half as much.
-        Standard normals come from the table sampler of ``mock_hw.normal_table``, fed by
-        their own SFC64 stream (the fastest numpy bit generator), spawned from ``seed``.
+        Staging the inputs and adding the noise are compiled loops (``mock_hw.mvm_kernels``);
+        standard normals come from the table sampler of ``mock_hw.normal_table`` on their
+        own SFC64 stream, spawned from ``seed``.
         """
         maps = self._mvm_maps.get(tile)
         if maps is None or maps[0] != self._g_version or self._g_stale():
@@ -399,15 +401,13 @@ class RRAMArray:
                                              np.empty((2, batch, cols), dtype),
                                              np.empty((batch, cols), dtype)))
         inputs, products, z = self._mvm_buffers[1]
-        np.copyto(inputs[0], v2d, casting="same_kind")
-        np.multiply(inputs[0], inputs[0], out=inputs[1])  # V and V^2
-        if v.size and not inputs[1].max() < self.model.v_abs_max**2:  # NaN, inf, too high
+        if not stage_inputs(v2d, inputs[0], inputs[1], self.model.v_abs_max**2):
             self._volts("v_rows", v.ravel(), v.size)  # exact float64 check, names the value
         np.matmul(inputs, maps[1], out=products)  # V @ G and V^2 @ sigma^2
-        mean, sd = products
-        np.sqrt(sd, out=sd)
-        np.multiply(sd, self._mvm_normals.fill(z), out=sd)
-        return np.add(mean, sd).reshape(*v.shape[:-1], self.model.cols)
+        out = np.empty(products.shape[1:], self._mvm_dtype)
+        add_output_noise(products[0].reshape(-1), products[1].reshape(-1),
+                         self._mvm_normals.fill(z).reshape(-1), out.reshape(-1))
+        return out.reshape(*v.shape[:-1], self.model.cols)
 
     def cells_of(self, tiles: Sequence[int] | None = None) -> IndexArray:
         """Flat indices of every cell of the given tiles (all tiles by default)."""

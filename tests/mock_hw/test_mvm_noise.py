@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mock_hw.mvm_kernels import add_output_noise, stage_inputs
 from mock_hw.normal_table import TableNormalSampler, quantile_table
 
 
@@ -77,14 +78,63 @@ def test_quantile_table_is_a_unit_normal() -> None:
 
 def test_table_sampler_is_seeded_and_fills_any_shape() -> None:
     def draw(seed: int) -> np.ndarray:
-        return TableNormalSampler(np.random.SFC64(seed)).fill(np.empty((3, 5), np.float32))
+        return TableNormalSampler(seed).fill(np.empty((3, 5), np.float32))
 
     np.testing.assert_array_equal(draw(9), draw(9))
     assert not np.array_equal(draw(9), draw(10))
-    sampler = TableNormalSampler(np.random.SFC64(1), np.float64)
+    sampler = TableNormalSampler(1, np.float64)
     big = sampler.fill(np.empty(200_001))
     assert big.std() == pytest.approx(1.0, rel=0.01)
     assert not np.array_equal(big[:1000], sampler.fill(np.empty(1000)))
+
+
+def test_table_sampler_draws_numpys_sfc64_words() -> None:
+    """Draw k looks up 16-bit word k % 4 of SFC64 raw output k // 4, as numpy seeds it."""
+    seed = np.random.SeedSequence(2024)
+    sampler = TableNormalSampler(seed)
+    draws = np.concatenate([sampler.fill(np.empty(n, np.float32)) for n in (8, 7, 4)])
+    raw = np.random.SFC64(seed).random_raw(5).astype("<u8").view("<u2")
+    words = np.concatenate([raw[:8], raw[8:15], raw[16:20]])  # 7 draws leave a word unused
+    np.testing.assert_array_equal(draws, quantile_table()[words])
+
+
+def test_table_sampler_refuses_an_output_it_cannot_fill_in_place() -> None:
+    sampler = TableNormalSampler(0)
+    with pytest.raises(ValueError, match="C-contiguous float32"):
+        sampler.fill(np.empty((4, 4), np.float32)[:, ::2])
+    with pytest.raises(ValueError, match="float32"):
+        sampler.fill(np.empty(4))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_staged_inputs_are_v_and_its_square_with_a_limit_check(dtype) -> None:
+    v = np.random.default_rng(0).uniform(-1.0, 1.0, (7, 5))
+    staged = np.empty((2, 7, 5), dtype)
+    assert stage_inputs(v, staged[0], staged[1], 1.0)
+    np.testing.assert_array_equal(staged[0], v.astype(dtype))
+    np.testing.assert_array_equal(staged[1], v.astype(dtype) ** 2)
+    transposed = np.empty((2, 5, 7), dtype)
+    assert stage_inputs(v.T, transposed[0], transposed[1], 1.0)  # a strided input
+    np.testing.assert_array_equal(transposed[0], v.T.astype(dtype))
+    for bad in (1.5, -1.0, np.nan, np.inf):  # at or over the limit, or not a number
+        w = v.copy()
+        w[3, 2] = bad
+        assert not stage_inputs(w, staged[0], staged[1], 1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_output_noise_is_the_numpy_expression_exactly(dtype) -> None:
+    rng = np.random.default_rng(1)
+    mean, variance, z = (rng.random(1000).astype(dtype) for _ in range(3))
+    out = np.empty(1000, dtype)
+    add_output_noise(mean, variance, z, out)
+    np.testing.assert_array_equal(out, mean + np.sqrt(variance) * z)
+
+
+def test_mvm_of_a_non_contiguous_input_matches_the_contiguous_one(make_array) -> None:
+    v = np.random.default_rng(4).uniform(0.0, 0.2, (64, 10))
+    a, b = make_array(seed=3), make_array(seed=3)
+    np.testing.assert_array_equal(a.mvm(v.T), b.mvm(np.ascontiguousarray(v.T)))
 
 
 def test_mvm_noise_draws_follow_the_seed(make_array) -> None:
