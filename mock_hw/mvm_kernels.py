@@ -4,8 +4,9 @@ Around its products a noisy MVM converts the row voltages to the simulation's pr
 squares them, checks them against the model's limit, and adds to each mean current the square
 root of its variance times a standard normal. As separate numpy passes those steps cost as
 much as the products themselves; here each group is one vectorized loop (numba, compiled on
-first use and cached beside this module), so the whole MVM stays within twice a bare matmul
-(issue 2). Rounding is that of the numpy expressions they replace: no fast-math.
+first use and cached beside this module), so the whole MVM stays within twice the cost of a
+bare float64 matmul (``benchmarks/bench_array.py``). No fast-math: results round exactly as
+the numpy expressions they replace.
 """
 
 from __future__ import annotations
