@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from drivers.fpga.writeverify import Scheme
+from drivers.fpga.writeverify import Scheme, WriteVerifyParams
 from labctl.archive import ArchiveWriter
 from labctl.archive.schema import LEVEL_DTYPE, VERIFY_DTYPE, WRITE_DTYPE, Layout, program_layout
 from labctl.bench import Bench
@@ -39,11 +39,12 @@ class ProgramConfig(BaseModel):
     mode: Literal["fpga", "host"] = "fpga"
     wait: float = Field(60.0, ge=0, description="Wait before the second read-back (s).")
     chunk: int = Field(1024, ge=1, description="Cells per write-verify batch.")
-    scheme: Literal["igvva", "ispva"] = "igvva"
-    max_pulses: int = Field(50, ge=1, le=65535, description="Pulse budget per cell.")
-    reads: int = Field(1, ge=1, le=255, description="Reads averaged per verify.")
-    confirm: bool = Field(True, description="Re-read a cell found in band before accepting.")
-    verify_wait: float = Field(0.0, ge=0, description="Wait-then-verify delay (s); 0: off.")
+    # Write-verify options; None keeps the bench's own (a setup file's [programming]).
+    scheme: Literal["igvva", "ispva"] | None = None
+    max_pulses: int | None = Field(None, ge=1, le=65535, description="Pulse budget per cell.")
+    reads: int | None = Field(None, ge=1, le=255, description="Reads averaged per verify.")
+    confirm: bool | None = Field(None, description="Re-read a cell found in band first.")
+    verify_wait: float | None = Field(None, ge=0, description="Wait-then-verify (s); 0: off.")
     seed: int = 0
 
     @property
@@ -53,6 +54,27 @@ class ProgramConfig(BaseModel):
     @property
     def plan(self) -> LevelPlan:
         return LevelPlan(self.g_min, self.g_max, self.levels, self.tolerance)
+
+    def write_verify(self, base: WriteVerifyParams) -> WriteVerifyParams:
+        """``base`` with the write-verify options this run sets."""
+        given = {param: getattr(self, option) for option, param in _WRITE_VERIFY.items()
+                 if getattr(self, option) is not None}
+        if "scheme" in given:
+            given["scheme"] = Scheme(given["scheme"])
+        return replace(base, **given)
+
+    def on_bench(self, base: WriteVerifyParams) -> ProgramConfig:
+        """This config with every write-verify option spelled out as ``base`` completes it,
+        so an archive records what the run used."""
+        params = self.write_verify(base)
+        return self.model_copy(update={option: getattr(params, param)
+                                       for option, param in _WRITE_VERIFY.items()}
+                               | {"scheme": params.scheme.value})
+
+
+_WRITE_VERIFY = {"scheme": "scheme", "max_pulses": "max_pulses", "reads": "reads",
+                 "confirm": "confirm", "verify_wait": "wait"}
+"""ProgramConfig option -> WriteVerifyParams field."""
 
 
 @dataclass
@@ -73,9 +95,7 @@ def run_program(config: ProgramConfig, bench: Bench, archive: ArchiveWriter,
     plan = config.plan
     region = config.region
     _, rows, cols = bench.geometry
-    bench.params = replace(bench.params, scheme=Scheme(config.scheme),
-                           max_pulses=config.max_pulses, reads=config.reads,
-                           confirm=config.confirm, wait=config.verify_wait)
+    bench.params = config.write_verify(bench.params)
     rng = np.random.default_rng(config.seed)
     cells = region.cells(rows, cols)
     targets = target_pattern(config.pattern, region.shape, plan.n_levels, rng).ravel()

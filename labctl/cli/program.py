@@ -31,13 +31,18 @@ def program(
     g_max: Annotated[float, typer.Option(help="Highest level centre (µS).")] = 120.0,
     tolerance: Annotated[float, typer.Option(help="Half-width of each band (µS).")] = 2.0,
     mode: Annotated[str, typer.Option(help="fpga (offloaded) or host (pulse by pulse).")] = "fpga",
-    scheme: Annotated[str, typer.Option(help="igvva (step the gate) or ispva (step V_BL).")
-                      ] = "igvva",
-    max_pulses: Annotated[int, typer.Option(help="Pulse budget per cell.")] = 50,
-    reads: Annotated[int, typer.Option(help="Reads averaged per verify.")] = 1,
-    confirm: Annotated[bool, typer.Option(help="Re-read before accepting a cell.")] = True,
-    verify_wait: Annotated[float, typer.Option(
-        help="Wait-then-verify: wait this long (s) after a batch, verify again.")] = 0.0,
+    scheme: Annotated[str | None, typer.Option(
+        help="igvva (step the gate) or ispva (step V_BL); default: the setup's, else igvva."
+    )] = None,
+    max_pulses: Annotated[int | None, typer.Option(
+        help="Pulse budget per cell (default: the setup's, else 50).")] = None,
+    reads: Annotated[int | None, typer.Option(
+        help="Reads averaged per verify (default: the setup's, else 1).")] = None,
+    confirm: Annotated[bool | None, typer.Option(
+        help="Re-read before accepting a cell (default: the setup's, else on).")] = None,
+    verify_wait: Annotated[float | None, typer.Option(
+        help="Wait-then-verify: wait this long (s) after a batch, verify again "
+             "(default: the setup's, else 0: off).")] = None,
     wait: Annotated[float, typer.Option(help="Wait before the 2nd read-back (s).")] = 60.0,
     seed: Annotated[int, typer.Option(help="Seed of the pattern and simulated chip.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Archive (default runs/program-<time>.h5).")
@@ -57,6 +62,7 @@ def program(
     validate(config, chip_geometry(backend, setup))
     out = out or default_out("program")
     with open_bench(backend, setup, seed) as bench:
+        config = config.on_bench(bench.params)
         archive = ArchiveWriter(out, "program", layout_for(config, bench.geometry),
                                 backend=backend, seed=seed, config=config.model_dump(),
                                 instruments=bench.identities)

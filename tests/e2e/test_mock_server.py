@@ -14,6 +14,7 @@ from drivers.pulse.keysight33500b import Keysight33500B
 from drivers.safety import SafetyLimits
 from drivers.smu.keithley2400 import Keithley2400
 from drivers.transport import VisaTransport
+from labctl.archive import Archive
 from tests.e2e.conftest import MockServer
 
 LIMITS = SafetyLimits(smu_voltage_max=0.5, pulse_voltage_max=4.0, pulse_width_min=20e-9,
@@ -80,3 +81,20 @@ def test_program_through_mock_server_with_the_chip_backend(mock_server: MockServ
     assert "KEITHLEY" in summary["instruments"]["smu"]
     g = np.array([lv["g_mean"] for lv in summary["per_level"]])
     assert np.all(np.diff(g) > 0)
+
+
+def test_chip_program_takes_write_verify_options_from_the_setup(mock_server: MockServer,
+                                                                tmp_path: Path) -> None:
+    setup = tmp_path / "programming.toml"
+    setup.write_text(mock_server.setup.read_text() + "\n[programming]\nmax_pulses = 6\n"
+                     "reads = 2\n")
+    out = tmp_path / "chip.h5"
+    run = subprocess.run(
+        [sys.executable, "-m", "labctl", "program", "--backend", "chip", "--setup", str(setup),
+         "--rows", "0:4", "--cols", "0:8", "--wait", "0", "--reads", "3", "--out", str(out)],
+        capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    with Archive(out) as archive:
+        config, writes = archive.config, archive.table("writes")
+    assert (config["max_pulses"], config["reads"], config["scheme"]) == (6, 3, "igvva")
+    assert writes.size == 32 and writes["pulses"].max() <= 6

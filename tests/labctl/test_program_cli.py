@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import h5py
 import pytest
 
 import labctl.cli.program as program_cli
+from drivers.fpga.writeverify import Scheme, WriteVerifyParams
+from labctl.programming import ProgramConfig
 from tests.labctl.cli_runner import run_cli as _run
 
 
@@ -51,6 +54,8 @@ def test_plot_remakes_the_figure(archive: Path, tmp_path: Path) -> None:
     (["--backend", "fpga"], "unknown backend"),
     (["--backend", "chip"], "needs --setup"),
     (["--pattern", "stripes"], "pattern"),
+    (["--max-pulses", "0"], "--max-pulses"),
+    (["--scheme", "ramp"], "--scheme"),
 ])
 def test_bad_requests_stop_before_any_instrument_is_opened(
         args: list[str], message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -63,6 +68,18 @@ def test_bad_requests_stop_before_any_instrument_is_opened(
     assert message in text
     assert "Traceback" not in text
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_write_verify_options_override_the_setup_and_default_to_it() -> None:
+    setup = WriteVerifyParams(scheme=Scheme.ISPVA, max_pulses=80, reads=3, confirm=False,
+                              wait=2.0)
+    assert ProgramConfig().write_verify(setup) == setup
+    given = ProgramConfig(scheme="igvva", max_pulses=20, verify_wait=0.0)
+    assert given.write_verify(setup) == replace(setup, scheme=Scheme.IGVVA, max_pulses=20,
+                                                wait=0.0)
+    archived = given.on_bench(setup)  # what the archive records: every option spelled out
+    assert (archived.scheme, archived.max_pulses, archived.reads, archived.confirm,
+            archived.verify_wait) == ("igvva", 20, 3, False, 0.0)
 
 
 def test_inspect_refuses_foreign_and_missing_files(tmp_path: Path) -> None:
