@@ -95,7 +95,7 @@ def _step(c: _Cell, p: WriteVerifyParams, ops: HostOps) -> None:
             c.reset_pulses += 1
             c.last, width = "reset", p.reset_width
         c.pulses += 1
-        c.energy += volts * volts * c.g * width
+        c.energy += volts * volts * max(c.g, 0.0) * width  # a noisy G may read below 0
     c.time += ops.clock() - t0
 
 

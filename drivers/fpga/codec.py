@@ -3,6 +3,8 @@
 Frames are length-delimited: a 12-byte header protected by its own CRC-16 (so a damaged
 length can never make the decoder swallow later frames), the payload, and a CRC-16 over
 everything before it. CRC-16/CCITT-FALSE is ``binascii.crc_hqx`` with initial value 0xFFFF.
+A header that checks is trusted, its length included: a frame longer than the decoder
+accepts is reported and its extent discarded unread, never scanned for frames inside it.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 SOF = 0xA5
-VERSION = 1
+VERSION = 2
 HEADER = struct.Struct("<BBBBHIH")
 HEADER_SIZE = HEADER.size
 CRC_SIZE = 2
 HOST_MAX_PAYLOAD = 16 * 1024 * 1024
 """Largest reply payload the host accepts (SPEC.md section 1)."""
 _HEADER_BODY = HEADER_SIZE - CRC_SIZE
+_DISCARD_READ = 1 << 16
+"""Most bytes ``wanted`` asks for while discarding an oversized frame (bounded reads)."""
 
 
 class Kind(IntEnum):
@@ -81,6 +85,24 @@ class DamagedFrame:
     version: int
 
 
+@dataclass(frozen=True)
+class OversizedFrame:
+    """A frame whose header checked but whose length exceeds the decoder's ``max_payload``.
+
+    Its payload and frame CRC are discarded as they arrive, unread (SPEC.md section 1).
+    """
+
+    kind: int
+    command: int
+    seq: int
+    version: int
+    length: int
+
+
+Decoded = Frame | DamagedFrame | OversizedFrame
+"""What ``FrameDecoder.feed`` yields."""
+
+
 def encode_frame(kind: int, command: int, seq: int, payload: bytes = b"",
                  version: int = VERSION) -> bytes:
     """The bytes of one frame."""
@@ -91,34 +113,50 @@ def encode_frame(kind: int, command: int, seq: int, payload: bytes = b"",
 
 
 class FrameDecoder:
-    """Incremental decoder: feed bytes as they arrive, collect frames and damaged frames.
+    """Incremental decoder: feed bytes as they arrive, collect frames, damaged and oversized.
 
-    Garbage between frames is skipped; a candidate header that fails its CRC or announces
-    more than ``max_payload`` bytes is taken as garbage, one byte at a time.
+    Garbage between frames is skipped; a candidate header that fails its CRC is taken as
+    garbage, one byte at a time. A checked header announcing more than ``max_payload``
+    bytes yields an ``OversizedFrame`` at once; the frame's remaining bytes are then
+    counted off as they arrive, without being buffered or scanned.
     """
 
     def __init__(self, max_payload: int = HOST_MAX_PAYLOAD) -> None:
         self.max_payload = max_payload
         self._buf = bytearray()
+        self._skip = 0
         self.discarded = 0
-        """Bytes dropped as garbage so far."""
+        """Bytes dropped as garbage or as the body of an oversized frame so far."""
+
+    @property
+    def discarding(self) -> bool:
+        """Whether bytes of an oversized frame are still expected (and will be dropped)."""
+        return self._skip > 0
 
     def clear(self) -> None:
-        """Forget any partial frame."""
+        """Forget any partial frame, and any rest of an oversized frame still expected."""
         self._buf.clear()
+        self._skip = 0
 
     def wanted(self) -> int:
-        """How many more bytes complete the frame being received (at least 1)."""
+        """How many more bytes complete the frame being received or discarded (at least 1)."""
+        if self._skip:
+            return min(self._skip, _DISCARD_READ)
         buf = self._buf
         if len(buf) < HEADER_SIZE or buf[0] != SOF:
             return max(1, HEADER_SIZE - len(buf))
         length = int.from_bytes(buf[6:10], "little")
         return max(1, HEADER_SIZE + length + CRC_SIZE - len(buf))
 
-    def feed(self, data: bytes) -> list[Frame | DamagedFrame]:
-        """Append ``data``; return every frame it completes, in order."""
+    def feed(self, data: bytes) -> list[Decoded]:
+        """Append ``data``; return every frame it completes or reports, in order."""
+        if self._skip:
+            dropped = min(self._skip, len(data))
+            self._skip -= dropped
+            self.discarded += dropped
+            data = data[dropped:]
         self._buf += data
-        out: list[Frame | DamagedFrame] = []
+        out: list[Decoded] = []
         buf = self._buf
         while True:
             start = buf.find(SOF)
@@ -132,9 +170,13 @@ class FrameDecoder:
             if len(buf) < HEADER_SIZE:
                 return out
             _, version, kind, command, seq, length, hcrc = HEADER.unpack_from(buf)
-            if hcrc != crc16(bytes(buf[:_HEADER_BODY])) or length > self.max_payload:
+            if hcrc != crc16(bytes(buf[:_HEADER_BODY])):
                 self.discarded += 1
                 del buf[:1]
+                continue
+            if length > self.max_payload:
+                out.append(OversizedFrame(kind, command, seq, version, length))
+                self._discard_extent(length + CRC_SIZE)
                 continue
             end = HEADER_SIZE + length
             if len(buf) < end + CRC_SIZE:
@@ -146,3 +188,11 @@ class FrameDecoder:
                 out.append(Frame(kind, command, seq, frame_bytes[HEADER_SIZE:], version))
             else:
                 out.append(DamagedFrame(kind, command, seq, version))
+
+    def _discard_extent(self, extent: int) -> None:
+        """Drop the header at the buffer's start and the ``extent`` bytes that follow it."""
+        buf = self._buf
+        held = min(extent, len(buf) - HEADER_SIZE)
+        del buf[:HEADER_SIZE + held]
+        self._skip = extent - held
+        self.discarded += HEADER_SIZE + held

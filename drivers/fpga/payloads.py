@@ -12,10 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from drivers.fpga.codec import VERSION
 from drivers.fpga.errors import ProtocolError
 from drivers.fpga.writeverify import CELL_RESULT_DTYPE, CellResults, Scheme, WriteVerifyParams
 
-_IDENTITY = struct.Struct("<BBBBHHHBBffffII")
+_IDENTITY = struct.Struct("<BBBBHHHBBffffffII")
 _ROUTE = struct.Struct("<HBxHH")
 _GATE = struct.Struct("<HH")
 _READ = struct.Struct("<BxHfI")
@@ -66,6 +67,10 @@ class Identity:
     """Row voltage at the largest DAC code (V)."""
     v_max: float
     """Largest magnitude the board applies to any terminal (V)."""
+    width_min: float
+    """Shortest pulse width the board applies (s)."""
+    width_max: float
+    """Longest pulse width the board applies (s)."""
     capabilities: int
     max_payload: int
     name: str
@@ -90,18 +95,24 @@ class Identity:
 def _expect(payload: bytes, size: int, what: str) -> None:
     if len(payload) != size:
         raise ProtocolError(f"{what} reply holds {len(payload)} bytes, the layout needs {size}: "
-                            f"check that the firmware implements link protocol version 1")
+                            f"check that the firmware implements link protocol version {VERSION}")
 
 
 def parse_identity(payload: bytes) -> Identity:
-    """Decode an IDENTIFY reply."""
+    """Decode an IDENTIFY reply; a board of another protocol version is named as such.
+
+    ``protocol_version`` sits at offset 3 in every version, so it is checked before the
+    layout, which differs between versions.
+    """
+    if len(payload) > 3 and payload[3] != VERSION:
+        raise ProtocolError(f"board speaks link protocol {payload[3]}, this driver {VERSION}: "
+                            f"update the firmware or the driver")
     head = _IDENTITY.size
     if len(payload) < head + 1 or len(payload) != head + 1 + payload[head]:
         raise ProtocolError(f"IDENTIFY reply of {len(payload)} bytes is malformed")
     v = _IDENTITY.unpack_from(payload)
     name = payload[head + 1:].decode("ascii", errors="replace")
-    return Identity((v[0], v[1], v[2]), v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10],
-                    v[11], v[12], v[13], v[14], name)
+    return Identity((v[0], v[1], v[2]), *v[3:], name)
 
 
 def parse_nak(payload: bytes) -> tuple[int, str]:

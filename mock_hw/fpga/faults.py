@@ -5,18 +5,26 @@ with the probabilities of a ``FaultInjection`` drawn from its own seeded generat
 or bit-flips what goes in (requests) and what comes out (replies), or delays replies.
 A delayed reply either sleeps (``realtime``, for the TCP server) or is held back and
 delivered in front of the next reply, as a late answer arriving after the host timed out.
-Faults apply to each chunk the handler gets, i.e. to whole frames on a loopback port.
+Faults apply to each chunk the handler gets, i.e. to whole frames on a loopback port. The
+time of arrival of a chunk, if given, is passed on to the handler (the partial-frame timeout
+of SPEC.md section 1 is measured on it).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
 from mock_hw.errors import ModelParameterError
+
+
+class ByteHandler(Protocol):
+    """Takes received bytes and their time of arrival (None: now); returns bytes to send."""
+
+    def __call__(self, data: bytes, now: float | None = None) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,7 @@ class FaultCounts:
 class FaultyLine:
     """A byte handler with faults injected on both directions."""
 
-    handler: Callable[[bytes], bytes]
+    handler: ByteHandler
     faults: FaultInjection
     realtime: bool = False
     counts: FaultCounts = field(default_factory=FaultCounts)
@@ -73,7 +81,7 @@ class FaultyLine:
             buf[bit // 8] ^= 1 << (bit % 8)
         return bytes(buf)
 
-    def __call__(self, data: bytes) -> bytes:
+    def __call__(self, data: bytes, now: float | None = None) -> bytes:
         f, rng, n = self.faults, self._rng, self.counts
         if data and rng.random() < f.drop_request:
             n.dropped_requests += 1
@@ -81,7 +89,7 @@ class FaultyLine:
         if data and rng.random() < f.corrupt_request:
             n.corrupted_requests += 1
             data = self._flip(data)
-        reply = self.handler(data)
+        reply = self.handler(data, now)
         if reply and rng.random() < f.drop_reply:
             n.dropped_replies += 1
             return self._release(b"")

@@ -1,7 +1,12 @@
 """TCP server exposing the emulated FPGA firmware to pyserial's ``socket://`` URLs.
 
-Each connection gets its own frame parser on the shared firmware; a lock serializes access
-to the bench, and can be shared with the other instrument servers acting on the same bench.
+Each connection gets its own firmware ``Connection`` (frame parser and reply cache) on the
+shared firmware; a lock serializes access to the bench, and can be shared with the other
+instrument servers acting on the same bench. While a connection holds part of a frame, its
+socket reads time out at the partial-frame deadline, so a frame cut off by a silent line is
+dropped and answered (NAK BAD_CRC) promptly rather than when the next bytes arrive. Bytes are
+stamped when read from the socket, before the lock is taken, so time spent waiting for
+another connection's command never counts as silence.
 """
 
 from __future__ import annotations
@@ -13,11 +18,30 @@ import socketserver
 import threading
 from types import TracebackType
 
-from mock_hw.fpga.faults import FaultInjection, FaultyLine
-from mock_hw.fpga.firmware import FpgaFirmware
+from mock_hw.fpga.faults import ByteHandler, FaultInjection, FaultyLine
+from mock_hw.fpga.firmware import Connection, FpgaFirmware
 
 log = logging.getLogger("mock_hw.fpga")
 _RECV = 1 << 16
+_MIN_WAIT = 1e-3
+"""Shortest socket timeout (s): a timeout of 0 would make the socket non-blocking."""
+
+
+def _receive(sock: socket.socket, conn: Connection) -> bytes | None:
+    """Wait for the next bytes from ``sock``, at most until ``conn``'s partial-frame deadline.
+
+    Returns the bytes, ``b''`` when the deadline passed in silence, or None at the end of
+    the stream; blocks without limit while no partial frame is held.
+    """
+    deadline = conn.deadline()
+    sock.settimeout(None if deadline is None
+                    else max(deadline - conn.firmware.clock(), _MIN_WAIT))
+    try:
+        return sock.recv(_RECV) or None
+    except TimeoutError:
+        return b""
+    finally:
+        sock.settimeout(None)
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -25,16 +49,18 @@ class _Handler(socketserver.BaseRequestHandler):
 
     def handle(self) -> None:
         owner = self.server.owner
-        stream = owner.firmware.stream()
+        conn = owner.firmware.stream()
+        line: ByteHandler = conn
         if owner.faults is not None:
-            stream = FaultyLine(stream, owner.faults, realtime=True)
+            line = FaultyLine(conn, owner.faults, realtime=True)
         sock: socket.socket = self.request
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         owner.connections.add(sock)
         try:
-            while data := sock.recv(_RECV):
+            while (data := _receive(sock, conn)) is not None:
+                arrival = conn.firmware.clock()
                 with owner.lock:
-                    reply = stream(data)
+                    reply = line(data, arrival)
                 if reply:
                     sock.sendall(reply)
         except OSError as err:

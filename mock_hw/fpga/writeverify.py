@@ -202,8 +202,12 @@ def _reset(array: RRAMArray, b: _Batch, r: NDArray[np.int64], cells: NDArray[np.
 
 def _count(b: _Batch, sel: NDArray[np.int64], volts: NDArray[np.float64] | float,
            width: float) -> None:
-    """Book one pulse: energy V^2 G t from the last verify, time, pulse count."""
-    b.energy[sel] += volts**2 * b.g[sel] * width
+    """Book one pulse: energy V^2 G t from the last verify, time, pulse count.
+
+    G is a measurement, which read noise can push below 0; it is clamped at 0 so that the
+    energy of a pulse is never negative (SPEC.md section 6).
+    """
+    b.energy[sel] += volts**2 * np.maximum(b.g[sel], 0.0) * width
     b.time[sel] += width
     b.busy += width * sel.size
     b.pulses[sel] += 1

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.fpga.codec import (
     HEADER_SIZE,
+    VERSION,
     Command,
     DamagedFrame,
     Frame,
     FrameDecoder,
     Kind,
+    OversizedFrame,
     crc16,
     encode_frame,
 )
@@ -39,7 +43,8 @@ def test_crc_equals_reference(data: bytes) -> None:
 
 def test_frame_layout_is_as_specified() -> None:
     raw = encode_frame(Kind.REQUEST, Command.SELECT, 0x1234, b"\x01\x02\x03")
-    assert raw[:10] == bytes([0xA5, 1, 1, 2, 0x34, 0x12, 3, 0, 0, 0])
+    assert VERSION == 2
+    assert raw[:10] == bytes([0xA5, 2, 1, 2, 0x34, 0x12, 3, 0, 0, 0])
     assert int.from_bytes(raw[10:12], "little") == crc16(raw[:10])
     assert raw[12:15] == b"\x01\x02\x03"
     assert int.from_bytes(raw[15:], "little") == crc16(raw[:15])
@@ -100,12 +105,39 @@ def test_truncated_frame_is_held_not_accepted(frame: Frame, data: st.DataObject)
 def test_damaged_payload_is_reported_with_its_sequence_number() -> None:
     raw = bytearray(encode_frame(Kind.ACK, Command.READ, 77, b"abcdef"))
     raw[HEADER_SIZE + 2] ^= 0x10
-    assert FrameDecoder().feed(bytes(raw)) == [DamagedFrame(Kind.ACK, Command.READ, 77, 1)]
+    assert FrameDecoder().feed(bytes(raw)) == [DamagedFrame(Kind.ACK, Command.READ, 77, 2)]
 
 
-def test_oversized_length_is_treated_as_garbage() -> None:
+def _split(stream: bytes, cuts: list[int]) -> list[bytes]:
+    return [stream[a:b] for a, b in pairwise([0, *sorted(cuts), len(stream)])]
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=40), st.binary(max_size=40), st.integers(0, 0xFFFF), st.data())
+def test_oversized_reply_is_reported_and_never_scanned(before: bytes, after: bytes, seq: int,
+                                                       data: st.DataObject) -> None:
+    hidden = encode_frame(Kind.ACK, Command.READ, seq, b"hidden")
+    big = encode_frame(Kind.ACK, Command.READ, seq, before + hidden + after + bytes(60))
+    nxt = encode_frame(Kind.ACK, Command.SELECT, seq ^ 1, b"ok")
+    stream = big + nxt
+    dec = FrameDecoder(max_payload=60)
+    got = []
+    for chunk in _split(stream, data.draw(st.lists(st.integers(0, len(stream)), max_size=8))):
+        got += dec.feed(chunk)
+    length = len(big) - HEADER_SIZE - 2
+    assert got == [OversizedFrame(Kind.ACK, Command.READ, seq, VERSION, length),
+                   Frame(Kind.ACK, Command.SELECT, seq ^ 1, b"ok")]
+    assert dec.discarded == len(big) and not dec.discarding
+
+
+def test_oversized_reply_is_discarded_as_it_arrives() -> None:
     big = encode_frame(Kind.ACK, Command.READ, 1, bytes(100))
-    small = encode_frame(Kind.ACK, Command.READ, 2, b"ok")
     dec = FrameDecoder(max_payload=50)
-    assert dec.feed(big + small) == [Frame(Kind.ACK, Command.READ, 2, b"ok")]
-    assert dec.discarded >= len(big)
+    assert dec.feed(big[:20]) == [OversizedFrame(Kind.ACK, Command.READ, 1, VERSION, 100)]
+    assert dec.discarding and dec.wanted() == len(big) - 20
+    assert dec.feed(big[20:]) == [] and not dec.discarding
+    dec.feed(big[:20])
+    dec.clear()
+    assert not dec.discarding
+    assert dec.feed(encode_frame(Kind.ACK, Command.READ, 2, b"ok")) == [
+        Frame(Kind.ACK, Command.READ, 2, b"ok")]

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from drivers.fpga import FpgaLink, LoopbackPort
 from mock_hw.fpga import FpgaFirmware
+from tests.interlock import lax
 
 TRANSCRIPT = [
     # SELECT seq 1: count 2, cells 3 and 300
-    ("a5 01 01 02 01 00 0c 00 00 00 f1 38 02 00 00 00 03 00 00 00 2c 01 00 00 51 cc",
-     "a5 01 02 02 01 00 00 00 00 00 b6 bf b1 2b"),
+    ("a5 02 01 02 01 00 0c 00 00 00 b5 15 02 00 00 00 03 00 00 00 2c 01 00 00 aa d3",
+     "a5 02 02 02 01 00 00 00 00 00 f2 92 8c 67"),
     # SET_GATE seq 2: tile 1, one row (2) at 1.25 V = f32 0x3FA00000
-    ("a5 01 01 04 02 00 0a 00 00 00 ad 70 01 00 01 00 02 00 00 00 a0 3f 6e 9f",
-     "a5 01 02 04 02 00 00 00 00 00 73 d0 a4 cd"),
+    ("a5 02 01 04 02 00 0a 00 00 00 e9 5d 01 00 01 00 02 00 00 00 a0 3f 3b a0",
+     "a5 02 02 04 02 00 00 00 00 00 37 fd 99 81"),
     # ROUTE seq 3: tile 0, to SMU (2), bit line 1, no source line
-    ("a5 01 01 03 03 00 0a 00 00 00 49 2c 00 00 02 00 01 00 00 00 01 00 d7 23",
-     "a5 01 02 03 03 00 00 00 00 00 97 8c d3 7c"),
+    ("a5 02 01 03 03 00 0a 00 00 00 0d 01 00 00 02 00 01 00 00 00 01 00 82 1c",
+     "a5 02 02 03 03 00 00 00 00 00 d3 a1 ee 30"),
     # SAFE_STATE seq 4: empty payload
-    ("a5 01 01 08 04 00 00 00 00 00 8c c7 99 28",
-     "a5 01 02 08 04 00 00 00 00 00 f9 0f be 36"),
+    ("a5 02 01 08 04 00 00 00 00 00 c8 ea a4 64",
+     "a5 02 02 08 04 00 00 00 00 00 bd 22 83 7a"),
 ]
 
 
@@ -29,7 +30,7 @@ def test_switch_matrix_commands_on_the_wire(firmware: FpgaFirmware) -> None:
         exchanged.append((data.hex(" "), reply.hex(" ")))
         return reply
 
-    link = FpgaLink(LoopbackPort(record))
+    link = FpgaLink(LoopbackPort(record), lax())
     link.identify()
     exchanged.clear()
     link.select([3, 300])

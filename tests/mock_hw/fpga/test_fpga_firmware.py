@@ -42,9 +42,12 @@ def test_crc_check_value() -> None:
 def test_identify_layout(fw: FpgaFirmware) -> None:
     reply = _ask(fw, Command.IDENTIFY)
     assert reply.kind == Kind.ACK
-    fields = struct.unpack_from("<BBBBHHHBBffffII", reply.payload)
-    assert fields[3:9] == (1, 1, 8, 8, 14, 8)
-    assert reply.payload[37:] == b"labctl-mock-fpga" and reply.payload[36] == 16
+    fields = struct.unpack_from("<BBBBHHHBBffffffII", reply.payload)
+    assert fields[3:9] == (2, 1, 8, 8, 14, 8)
+    width_min, width_max = struct.unpack_from("<ff", reply.payload, 28)
+    assert (width_min, width_max) == pytest.approx((SMALL.width_min, SMALL.width_max))
+    assert struct.unpack_from("<II", reply.payload, 36) == (0x7F, 1 << 20)
+    assert reply.payload[45:] == b"labctl-mock-fpga" and reply.payload[44] == 16
 
 
 @pytest.mark.parametrize(("command", "payload", "code"), [
@@ -70,7 +73,7 @@ def test_damaged_and_foreign_frames(fw: FpgaFirmware) -> None:
     (reply,) = FrameDecoder().feed(fw.handle(bytes(raw)))
     assert _nak_code(reply) == ErrorCode.BAD_CRC and reply.seq == 9
     (reply,) = FrameDecoder().feed(fw.handle(
-        encode_frame(Kind.REQUEST, Command.IDENTIFY, 3, b"", version=2)))
+        encode_frame(Kind.REQUEST, Command.IDENTIFY, 3, b"", version=3)))
     assert _nak_code(reply) == ErrorCode.BAD_VERSION
     assert fw.handle(encode_frame(Kind.ACK, Command.IDENTIFY, 3, b"")) == b""
 
