@@ -8,10 +8,9 @@ from mock_hw.instruments.keysight33500b import Keysight33500BEmulator
 from mock_hw.instruments.server import (
     InstrumentServers,
     LineServer,
-    make_smu,
     serve_instruments,
 )
 
 __all__ = ["ErrorQueue", "InstrumentCommandError", "InstrumentFaults", "InstrumentServers",
            "Keithley2400Emulator", "Keithley2600BEmulator", "Keysight33500BEmulator",
-           "LineServer", "make_smu", "serve_instruments"]
+           "LineServer", "serve_instruments"]

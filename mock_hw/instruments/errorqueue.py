@@ -21,11 +21,16 @@ class ErrorQueue:
         self.capacity = capacity
         self._entries: deque[tuple[int, str]] = deque()
 
-    def push(self, code: int, message: str) -> None:
+    def push(self, code: int, message: str) -> int | None:
+        """Append an entry; return the code stored (-350 as the last place fills), None if
+        the queue was already full and the entry is lost."""
         if len(self._entries) < self.capacity - 1:
             self._entries.append((code, message))
-        elif len(self._entries) == self.capacity - 1:
+            return code
+        if len(self._entries) == self.capacity - 1:
             self._entries.append((-350, "Queue overflow"))
+            return -350
+        return None
 
     def pop(self) -> tuple[int, str] | None:
         return self._entries.popleft() if self._entries else None

@@ -8,6 +8,17 @@ output off raises error 803 and returns nothing, as on the instrument. The measu
 current is what the bench conducts at the sourced voltage, clipped at the compliance
 (status bit 3). Current sourcing is accepted but not modelled: its readings report the
 sourced current and an overflow voltage.
+
+Compliance follows the 2400 Series User's Manual (2400S-900-01), section 18 "Set compliance
+parameters": ``:SENS:CURR:PROT <n>`` takes -1.05 to 1.05 A and ``:SENS:VOLT:PROT <n>`` -210 to
+210 V, so a negative level is accepted and sets a compliance of its magnitude (the limit is
+bipolar; MINimum is -1.05 A); and "You cannot set compliance less than 0.1% of the present
+measurement range", which with auto range means 0.1% of the lowest range (1 uA, 200 mV): a
+level of smaller magnitude, 0 included, is refused with -222 "Data out of range" and the
+previous compliance kept (the manual names no other code for it; -222 is what the 2400 uses
+for parameters outside their range).
+
+``input_buffer`` (2048 characters) is the emulator's choice; the manual gives no size.
 """
 
 from __future__ import annotations
@@ -24,6 +35,18 @@ from mock_hw.instruments.scpi import (
 OVERFLOW = 9.91e37
 ELEMENTS = ("VOLTage", "CURRent", "RESistance", "TIME", "STATus")
 _COMPLIANCE_BIT = 1 << 3
+MIN_CURRENT_COMPLIANCE = 1e-9
+"""0.1% of the lowest current range, 1 uA (A)."""
+MIN_VOLTAGE_COMPLIANCE = 200e-6
+"""0.1% of the lowest voltage range, 200 mV (V)."""
+
+
+def _compliance(args: str, maximum: float, default: float, minimum: float) -> float:
+    """A compliance level: |n| of -maximum..maximum, refused if under ``minimum``."""
+    level = abs(parse_number(args, -maximum, maximum, default))
+    if level < minimum:
+        raise InstrumentCommandError(-222, "Data out of range")
+    return level
 
 
 def _num(value: float) -> str:
@@ -34,6 +57,7 @@ class Keithley2400Emulator(ScpiEmulator):
     """A Keithley 2400 on the simulated bench; ``handle(line)`` is its GPIB/LAN port."""
 
     identity = "KEITHLEY INSTRUMENTS INC.,MODEL 2400,4123456,C32   Oct  4 2010 14:20:11/A02  /K/J"
+    input_buffer = 2048
 
     def reset(self) -> None:
         self.source_function = "VOLT"
@@ -65,10 +89,11 @@ class Keithley2400Emulator(ScpiEmulator):
         c("[:SOURce#]:VOLTage:RANGe:AUTO", set=parse_bool, get=lambda: "1")
         c("[:SENSe#]:CURRent[:DC]:PROTection[:LEVel]",
           set=lambda a: setattr(self, "current_compliance",
-                                abs(parse_number(a, -1.05, 1.05, 105e-6))),
+                                _compliance(a, 1.05, 105e-6, MIN_CURRENT_COMPLIANCE)),
           get=lambda: _num(self.current_compliance))
         c("[:SENSe#]:VOLTage[:DC]:PROTection[:LEVel]",
-          set=lambda a: setattr(self, "voltage_compliance", abs(parse_number(a, -210, 210, 21))),
+          set=lambda a: setattr(self, "voltage_compliance",
+                                _compliance(a, 210, 21, MIN_VOLTAGE_COMPLIANCE)),
           get=lambda: _num(self.voltage_compliance))
         c("[:SENSe#]:FUNCtion[:ON]", set=self._set_sense_functions,
           get=lambda: ",".join(f'"{f}:DC"' for f in self.sense_functions))
@@ -112,7 +137,7 @@ class Keithley2400Emulator(ScpiEmulator):
         status = 0
         if self.source_function == "VOLT":
             volts = self.voltage
-            amps = self.bench.measure_current(volts)
+            amps = self.measure_current(volts)
             if abs(amps) >= self.current_compliance:
                 amps = self.current_compliance if amps > 0 else -self.current_compliance
                 status |= _COMPLIANCE_BIT

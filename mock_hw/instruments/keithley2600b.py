@@ -8,8 +8,29 @@ output/rangev/autorangev`` and ``smuX.measure.nplc/rangei/autorangei`` (with the
 ``errorqueue.count``, ``errorqueue.next()``, ``smuX.measure.i()``, ``smuX.measure.v()``.
 Numbers print as the instrument's default ASCII format (``%.5e``); several values are
 tab-separated. TSP is case-sensitive. Unknown names are runtime errors (-286),
-unparsable statements syntax errors (-285), values out of range 1102/1103.
-The IEEE 488.2 ``*IDN?``, ``*RST``, ``*CLS`` and ``*OPC?`` work as on the instrument.
+unparsable statements syntax errors (-285), values out of range 1102 "Parameter too small"
+(below the minimum) or 1102 "Parameter too big" (above it). Numbers are Lua decimal
+numerals: ``nan`` or ``inf`` are names, hence runtime errors. A line holding a control
+character (other than tab), DEL or a non-ASCII character is a syntax error before anything of
+it runs, as the Lua compiler refuses the chunk (``unexpected symbol near `char(N)'``).
+
+The common commands are those of the 2600B reference manual (2600BS-901-01, "Common
+commands"): ``*CLS``, ``*ESE``, ``*ESE?``, ``*ESR?``, ``*IDN?``, ``*OPC``, ``*OPC?``,
+``*RST``, ``*SRE``, ``*SRE?``, ``*STB?``, ``*TRG``, ``*TST?`` and ``*WAI``, not case sensitive,
+each "sent in a separate message": a common command sharing a line with TSP is TSP, a syntax
+error. Integer replies are written as ``tostring`` writes them (``*ESR?`` is
+``print(tostring(status.standard.event))``). ``*TRG`` does nothing: no trigger model is
+emulated.
+
+Compliance follows the reference manual (Rev. F, ``smuX.source.limitY``): the 2636B takes
+current limits of 100 pA to 1.5 A and voltage limits of 20 mV to 200 V, and "Using a limit
+value of 0 results in error code 1102, 'Parameter too small'"; a limit under the minimum
+(0 and negative ones included) is refused so, the previous limit kept. The maxima keep the
+1% over-range the emulator has always accepted. The code for "Parameter too big" could not
+be checked in the manual; it stays the emulator's 1102.
+
+Over-long lines give -363 "Input buffer overrun", the SCPI code; ``input_buffer`` (4096
+characters) is the emulator's choice, the manual gives no size.
 """
 
 from __future__ import annotations
@@ -20,7 +41,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from mock_hw.bench import SimulatedBench
-from mock_hw.instruments.base import LineEmulator
+from mock_hw.instruments.base import LineEmulator, no_parameter
 from mock_hw.instruments.errorqueue import InstrumentCommandError
 from mock_hw.instruments.faults import InstrumentFaults
 
@@ -28,6 +49,9 @@ _NAME = r"[A-Za-z_][\w.]*"
 _CALL = re.compile(rf"^({_NAME})\(\s*\)$")
 _ASSIGN = re.compile(rf"^({_NAME})\s*=\s*(\S.*)$")
 _PRINT = re.compile(r"^print\((.*)\)$")
+_NUMBER = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INVALID = re.compile(r"[^\t\x20-\x7e]")
+_COMMON = re.compile(r"(\*[A-Za-z]+\??)(?:[ \t]+(.*))?")
 CONSTANTS = {"OUTPUT_DCAMPS": 0.0, "OUTPUT_DCVOLTS": 1.0, "OUTPUT_OFF": 0.0, "OUTPUT_ON": 1.0,
              "AUTORANGE_OFF": 0.0, "AUTORANGE_ON": 1.0}
 # attribute -> (low, high, power-on value)
@@ -35,8 +59,8 @@ SETTINGS = {
     "source.func": (0, 1, 1.0),
     "source.levelv": (-202, 202, 0.0),
     "source.leveli": (-1.515, 1.515, 0.0),
-    "source.limiti": (1e-9, 1.515, 100e-3),
-    "source.limitv": (10e-3, 202, 20.0),
+    "source.limiti": (100e-12, 1.515, 100e-3),
+    "source.limitv": (20e-3, 202, 20.0),
     "source.output": (0, 1, 0.0),
     "source.rangev": (0, 202, 200e-3),
     "source.autorangev": (0, 1, 1.0),
@@ -54,10 +78,16 @@ def _runtime(what: str) -> InstrumentCommandError:
     return InstrumentCommandError(-286, f"TSP Runtime error at line 1: {what}")
 
 
+def _syntax(near: str) -> InstrumentCommandError:
+    return InstrumentCommandError(-285, f"TSP Syntax error at line 1: unexpected symbol near "
+                                        f"`{near}'")
+
+
 class Keithley2600BEmulator(LineEmulator):
     """A two-channel 2636B on the simulated bench; ``handle(line)`` is its LAN port."""
 
     identity = "Keithley Instruments Inc., Model 2636B, 4123457, 3.3.5"
+    input_buffer = 4096
 
     def __init__(
         self,
@@ -69,6 +99,7 @@ class Keithley2600BEmulator(LineEmulator):
     ) -> None:
         self.wired_channel = wired_channel
         super().__init__(bench, faults=faults, lock=lock)
+        self._common["*TRG"] = no_parameter(lambda: None)
 
     def reset(self) -> None:
         self.channels = {ch: {k: v[2] for k, v in SETTINGS.items()} for ch in ("a", "b")}
@@ -82,20 +113,22 @@ class Keithley2600BEmulator(LineEmulator):
     def execute(self, line: str) -> str | None:
         replies: list[str] = []
         try:
+            if invalid := _INVALID.search(line):
+                raise _syntax(f"char({ord(invalid.group())})")
+            common = _COMMON.fullmatch(line)
+            action = self._common.get(common.group(1).upper()) if common else None
+            if common and action:
+                return action(common.group(2) or "")
             for statement in (s.strip() for s in line.split(";")):
                 if statement:
                     reply = self._statement(statement)
                     if reply is not None:
                         replies.append(reply)
         except InstrumentCommandError as err:
-            self.errors.push(err.code, err.message)
+            self.status.push(err.code, err.message)
         return "\n".join(replies) if replies else None
 
     def _statement(self, statement: str) -> str | None:
-        common = {"*IDN?": lambda: self.identity, "*RST": self.reset,
-                  "*CLS": self.errors.clear, "*OPC?": lambda: "1"}
-        if statement.upper() in common:
-            return common[statement.upper()]()
         if match := _PRINT.match(statement):
             values: list[str] = []
             for expr in filter(None, (e.strip() for e in match.group(1).split(","))):
@@ -107,15 +140,11 @@ class Keithley2600BEmulator(LineEmulator):
         if match := _CALL.match(statement):
             self._call(match.group(1))
             return None
-        token = statement.split()[0]
-        raise InstrumentCommandError(-285, f"TSP Syntax error at line 1: unexpected symbol "
-                                           f"near `{token}'")
+        raise _syntax(statement.split()[0])
 
     def _number(self, expr: str) -> float:
-        try:
+        if _NUMBER.fullmatch(expr):
             return float(expr)
-        except ValueError:
-            pass
         ch, rest = self._channel(expr)
         if rest in CONSTANTS:
             return CONSTANTS[rest]
@@ -127,7 +156,7 @@ class Keithley2600BEmulator(LineEmulator):
         if call := _CALL.match(expr):
             return self._call(call.group(1))
         if expr == "errorqueue.count":
-            return [_fmt(len(self.errors))]
+            return [_fmt(len(self.status.errors))]
         if expr.startswith('"') and expr.endswith('"'):
             return [expr[1:-1]]
         return [_fmt(self._number(expr))]
@@ -141,13 +170,13 @@ class Keithley2600BEmulator(LineEmulator):
         if value > high:
             raise InstrumentCommandError(1102, "Parameter too big")
         if value < low:
-            raise InstrumentCommandError(1103, "Parameter too small")
+            raise InstrumentCommandError(1102, "Parameter too small")
         self.channels[ch][rest] = value
 
     def _call(self, name: str) -> list[str]:
         functions: dict[str, Callable[[], list[str]]] = {
             "reset": lambda: self._void(self.reset),
-            "errorqueue.clear": lambda: self._void(self.errors.clear),
+            "errorqueue.clear": lambda: self._void(self.status.errors.clear),
             "errorqueue.next": self._next_error,
         }
         if name in functions:
@@ -171,7 +200,7 @@ class Keithley2600BEmulator(LineEmulator):
         return []
 
     def _next_error(self) -> list[str]:
-        code, message = self.errors.pop() or (0, "Queue Is Empty")
+        code, message = self.status.errors.pop() or (0, "Queue Is Empty")
         return [_fmt(code), message, _fmt(2 if code else 0), _fmt(0)]
 
     def _measure(self, ch: str) -> tuple[float, float]:
@@ -181,6 +210,6 @@ class Keithley2600BEmulator(LineEmulator):
         if state["source.func"] == 0:
             return state["source.limitv"], state["source.leveli"]
         volts = state["source.levelv"]
-        amps = self.bench.measure_current(volts) if ch == self.wired_channel else 0.0
+        amps = self.measure_current(volts) if ch == self.wired_channel else 0.0
         limit = state["source.limiti"]
         return volts, max(-limit, min(limit, amps))

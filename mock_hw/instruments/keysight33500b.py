@@ -9,6 +9,10 @@ trigger source, burst on in triggered mode, the pulse function and the output on
 ``BURS:NCYC`` pulses: each calls ``bench.apply_pulse`` with the level the pulse reaches
 (high, or low under inverted polarity) and its width; the baseline is taken as 0 V.
 Otherwise ``*TRG`` is refused with -211 "Trigger ignored" (no pulse with the output off).
+A pulse the simulated array refuses (a level or width outside its model) is a -300
+device-specific error. Integers are written with their sign, as the 33500B does (``+0``).
+``input_buffer`` (64 KiB, room for list data such as an arbitrary waveform in one line) is
+the emulator's choice; the programming guide gives no size.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class Keysight33500BEmulator(ScpiEmulator):
     identity = "Keysight Technologies,33521B,MY52400123,4.00-1.19-2.00-58-00"
     no_error = '+0,"No error"'
     queue_capacity = 20
+    input_buffer = 65536
+    integer_format = "{:+d}"
 
     def reset(self) -> None:
         self.function = "SIN"
@@ -157,5 +163,5 @@ class Keysight33500BEmulator(ScpiEmulator):
             return
         level = self.high if self.polarity == "NORM" else self.low
         for _ in range(self.cycles):
-            self.bench.apply_pulse(level, self.width)
+            self.on_bench(lambda: self.bench.apply_pulse(level, self.width))
             self.pulses_fired += 1

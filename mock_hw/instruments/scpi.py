@@ -4,7 +4,18 @@ Headers match case-insensitively in their short form (the upper-case letters of 
 mnemonic) or long form; ``[optional]`` nodes may be left out; a ``#`` node takes an
 optional numeric suffix (only 1 exists here). ``;`` separates commands in one line, and a
 header not starting with ``:`` continues from the previous command's path. Replies to
-several queries in one line are joined by ``;``.
+several queries in one line are joined by ``;``. As on the Keithley 2400 ("Command execution
+rules", manual section 14), the commands before an erroneous one run and those after it do
+not.
+
+Junk is refused with the IEEE 488.2/SCPI command errors: a control character (other than
+tab), DEL or a non-ASCII character anywhere in a command, or a character no header may hold
+(such as ``&`` or ``,``), is -101 "Invalid character"; a misplaced one (an empty mnemonic
+``::``, a ``?`` inside the header, a mnemonic starting with a digit) is -102 "Syntax error";
+a mnemonic over 12 characters -112 "Program mnemonic too long"; a well-formed but unknown
+header -113 "Undefined header". (IEEE 488.2 7.4.1.2 would read most control characters as
+white space; the emulators refuse them, as instruments that check for invalid characters do.)
+Numbers are <NRf> (decimal digits, point and exponent): anything else is -104.
 """
 
 from __future__ import annotations
@@ -13,7 +24,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mock_hw.instruments.base import LineEmulator
+from mock_hw.instruments.base import LineEmulator, no_parameter
 from mock_hw.instruments.errorqueue import InstrumentCommandError
 
 
@@ -23,6 +34,14 @@ def undefined_header() -> InstrumentCommandError:
 
 
 _NODE = re.compile(r"(\[)?:?([A-Za-z]+)(#)?\]?")
+_PRINTABLE = re.compile(r"[\t\x20-\x7e]*")
+_HEADER_CHARS = re.compile(r"[A-Za-z0-9_:?*]+")
+_COMMON_HEADER = re.compile(r"\*[A-Za-z][A-Za-z0-9_]*\??")
+_PROGRAM_HEADER = re.compile(r":?[A-Za-z][A-Za-z0-9_]*(?::[A-Za-z][A-Za-z0-9_]*)*\??")
+_MNEMONIC = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_TOKEN = re.compile(r"([A-Z]+)([0-9]*)")
+_NRF = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+MAX_MNEMONIC = 12
 _SPECIAL = {"MIN": "MIN", "MINIMUM": "MIN", "MAX": "MAX", "MAXIMUM": "MAX",
             "DEF": "DEF", "DEFAULT": "DEF"}
 
@@ -35,7 +54,10 @@ class _Node:
     suffix: bool
 
     def accepts(self, token: str) -> bool:
-        base, digits = re.fullmatch(r"([A-Z]*)(\d*)", token).groups()  # type: ignore[union-attr]
+        match = _TOKEN.fullmatch(token)
+        if match is None:
+            return False
+        base, digits = match.groups()
         if digits and (not self.suffix or digits != "1"):
             return False
         return base in (self.short, self.long)
@@ -72,6 +94,17 @@ Setter = Callable[[str], None]
 Getter = Callable[[], str]
 
 
+def check_header(header: str) -> None:
+    """Refuse a malformed header: -101, -102 or -112 as the module docstring says."""
+    if not _HEADER_CHARS.fullmatch(header):
+        raise InstrumentCommandError(-101, "Invalid character")
+    pattern = _COMMON_HEADER if header.startswith("*") else _PROGRAM_HEADER
+    if not pattern.fullmatch(header):
+        raise InstrumentCommandError(-102, "Syntax error")
+    if any(len(name) > MAX_MNEMONIC for name in _MNEMONIC.findall(header)):
+        raise InstrumentCommandError(-112, "Program mnemonic too long")
+
+
 def split_units(line: str) -> list[str]:
     """Split a program message at ``;`` outside quoted strings."""
     units, current, quote = [], [], ""
@@ -97,10 +130,9 @@ def parse_number(args: str, low: float, high: float, default: float) -> float:
     special = _SPECIAL.get(text.upper())
     if special:
         return {"MIN": low, "MAX": high, "DEF": default}[special]
-    try:
-        value = float(text)
-    except ValueError:
-        raise InstrumentCommandError(-104, "Data type error") from None
+    if not _NRF.fullmatch(text):
+        raise InstrumentCommandError(-104, "Data type error")
+    value = float(text)
     if not low <= value <= high:
         raise InstrumentCommandError(-222, "Data out of range")
     return value
@@ -131,29 +163,27 @@ def parse_choice(args: str, choices: tuple[str, ...]) -> str:
 
 
 class ScpiEmulator(LineEmulator):
-    """An instrument speaking SCPI: subclasses register headers with ``command``."""
+    """An instrument speaking SCPI: subclasses register headers with ``command``.
+
+    Besides the IEEE 488.2 common commands of every emulator, it answers
+    ``:SYSTem:ERRor[:NEXT]?`` and ``:SYSTem:ERRor:COUNt?`` (the number of queued entries).
+    """
 
     no_error = '0,"No error"'
-    identity = ""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         self._commands: list[tuple[Header, Setter | None, Getter | None]] = []
-        self._common: dict[str, Callable[[], str | None]] = {}
-        self.define()
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.define()
 
     def define(self) -> None:
         """Register the instrument's commands (subclasses extend, calling super)."""
-        self.common("*IDN?", lambda: self.identity)
-        self.common("*RST", self.reset)
-        self.common("*CLS", lambda: self.errors.clear())
-        self.common("*OPC?", lambda: "1")
-        self.common("*OPC", lambda: None)
-        self.common("*WAI", lambda: None)
         self.command(":SYSTem:ERRor[:NEXT]", get=self._next_error)
+        self.command(":SYSTem:ERRor:COUNt",
+                     get=lambda: self.integer_format.format(len(self.status.errors)))
 
     def _next_error(self) -> str:
-        entry = self.errors.pop()
+        entry = self.status.errors.pop()
         return self.no_error if entry is None else f'{entry[0]},"{entry[1]}"'
 
     def command(self, pattern: str, *, set: Setter | None = None, get: Getter | None = None
@@ -162,15 +192,19 @@ class ScpiEmulator(LineEmulator):
         self._commands.append((Header(pattern), set, get))
 
     def common(self, name: str, action: Callable[[], str | None]) -> None:
-        """Register an IEEE 488.2 common command such as ``*IDN?``."""
-        self._common[name] = action
+        """Register a common command without parameter, such as ``*TRG``."""
+        self._common[name] = no_parameter(action)
 
     def execute(self, line: str) -> str | None:
         replies: list[str] = []
         path: list[str] = []
         try:
             for unit in split_units(line):
-                header, _, args = unit.partition(" ")
+                if not _PRINTABLE.fullmatch(unit):
+                    raise InstrumentCommandError(-101, "Invalid character")
+                header, *rest = unit.split(maxsplit=1)
+                args = rest[0] if rest else ""
+                check_header(header)
                 if header.startswith("*"):
                     reply = self._run_common(header.upper(), args)
                 else:
@@ -182,16 +216,14 @@ class ScpiEmulator(LineEmulator):
                 if reply is not None:
                     replies.append(reply)
         except InstrumentCommandError as err:
-            self.errors.push(err.code, err.message)
+            self.status.push(err.code, err.message)
         return ";".join(replies) if replies else None
 
     def _run_common(self, header: str, args: str) -> str | None:
         action = self._common.get(header)
         if action is None:
             raise undefined_header()
-        if args.strip():
-            raise InstrumentCommandError(-108, "Parameter not allowed")
-        return action()
+        return action(args)
 
     def _run(self, tokens: list[str], query: bool, args: str) -> str | None:
         for header, setter, getter in self._commands:

@@ -1,10 +1,18 @@
 """Serve emulated instruments as raw-socket VISA resources on loopback.
 
 A ``LineServer`` serves one emulator on ``host:port``: every ``\\n``-terminated line a
-client sends goes to ``handle``, and a reply, if any, goes back with ``\\n``. pyvisa-py
-reaches it as ``TCPIP0::<host>::<port>::SOCKET``. Each client connection gets a thread;
-``stop`` closes the listener and every open connection. ``serve_instruments`` starts the
-SMU and pulse-generator servers of one bench (what ``labctl mock-server`` runs).
+client sends goes to the emulator's ``handle``, and a reply, if any, goes back with ``\\n``.
+pyvisa-py reaches it as ``TCPIP0::<host>::<port>::SOCKET``. Each client connection gets a
+thread; ``stop`` closes the listener and every open connection. ``serve_instruments`` starts
+the SMU and pulse-generator servers of one bench (what ``labctl mock-server`` runs).
+
+Lines are read with a bound. A line longer than the emulator's ``input_buffer`` reaches
+``handle`` cut to its first ``input_buffer + 2`` bytes, which the emulator refuses with -363
+"Input buffer overrun"; the rest of the line is then read and dropped a chunk at a time up to
+its newline. A client streaming an endless line thus holds neither memory nor the bench lock
+that the other instruments of the bench need. No input makes ``handle`` raise; should it
+all the same, the server logs the traceback and queues -300 "Device-specific error" in the
+emulator (``device_error``) rather than losing the connection.
 """
 
 from __future__ import annotations
@@ -13,20 +21,14 @@ import logging
 import socket
 import socketserver
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
 
-from mock_hw.bench import SimulatedBench
-from mock_hw.instruments.faults import InstrumentFaults
-from mock_hw.instruments.keithley2400 import Keithley2400Emulator
-from mock_hw.instruments.keithley2600b import Keithley2600BEmulator
-from mock_hw.instruments.keysight33500b import Keysight33500BEmulator
+from mock_hw.instruments.base import LineEmulator
 
 log = logging.getLogger("mock_hw.server")
-SmuModel = Literal["keithley2400", "keithley2600b"]
+_DISCARD_CHUNK = 65536
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -46,16 +48,21 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         self.server.track(self.connection, add=True)
+        emulator = self.server.emulator
+        limit = emulator.input_buffer + 2  # a full buffer and its "\r\n" still fit
         try:
             self._ack_promptly()
-            for raw in self.rfile:
+            while raw := self.rfile.readline(limit):
                 self._ack_promptly()
                 line = raw.decode("ascii", errors="replace").rstrip("\r\n")
                 try:
-                    reply = self.server.handler(line)
+                    reply = emulator.handle(line)
                 except Exception:
                     log.exception("%s: emulator failed on %r", self.server.name, line)
-                    continue
+                    emulator.device_error()
+                    reply = None
+                if len(raw) == limit and not raw.endswith(b"\n"):
+                    self._discard_line()
                 if reply is not None:
                     self.wfile.write(reply.encode("ascii", errors="replace") + b"\n")
         except OSError:
@@ -63,14 +70,21 @@ class _Handler(socketserver.StreamRequestHandler):
         finally:
             self.server.track(self.connection, add=False)
 
+    def _discard_line(self) -> None:
+        """Read and drop the rest of an over-long line, one bounded chunk at a time."""
+        chunk = b""
+        while not chunk.endswith(b"\n"):
+            chunk = self.rfile.readline(_DISCARD_CHUNK)
+            if not chunk:
+                return
+
 
 class _TcpServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler: Callable[[str], str | None],
-                 name: str) -> None:
-        self.handler = handler
+    def __init__(self, address: tuple[str, int], emulator: LineEmulator, name: str) -> None:
+        self.emulator = emulator
         self.name = name
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
@@ -91,10 +105,10 @@ class _TcpServer(socketserver.ThreadingTCPServer):
 class LineServer:
     """One emulator served on ``host:port`` (port 0: any free port) in background threads."""
 
-    def __init__(self, handler: Callable[[str], str | None], *, host: str = "127.0.0.1",
-                 port: int = 0, name: str = "instrument") -> None:
+    def __init__(self, emulator: LineEmulator, *, host: str = "127.0.0.1", port: int = 0,
+                 name: str = "instrument") -> None:
         self.name = name
-        self._server = _TcpServer((host, port), handler, name)
+        self._server = _TcpServer((host, port), emulator, name)
         self._thread: threading.Thread | None = None
 
     @property
@@ -132,17 +146,6 @@ class LineServer:
         self.stop()
 
 
-def make_smu(model: SmuModel, bench: SimulatedBench, *, faults: InstrumentFaults | None = None,
-             lock: AbstractContextManager[Any] | None = None
-             ) -> Keithley2400Emulator | Keithley2600BEmulator:
-    """The emulator of SMU ``model`` on ``bench``."""
-    if model == "keithley2400":
-        return Keithley2400Emulator(bench, faults=faults, lock=lock)
-    if model == "keithley2600b":
-        return Keithley2600BEmulator(bench, faults=faults, lock=lock)
-    raise ValueError(f"unknown SMU model {model!r}; choose keithley2400 or keithley2600b")
-
-
 @dataclass
 class InstrumentServers:
     """The running SMU and pulse-generator servers of one bench."""
@@ -160,27 +163,16 @@ class InstrumentServers:
         self.pulse.stop()
 
 
-def serve_instruments(
-    bench: SimulatedBench,
-    *,
-    smu_model: SmuModel = "keithley2400",
-    host: str = "127.0.0.1",
-    smu_port: int = 5025,
-    pulse_port: int = 5026,
-    faults: InstrumentFaults | None = None,
-    lock: AbstractContextManager[Any] | None = None,
-) -> InstrumentServers:
-    """Start the SMU and pulse-generator emulators of ``bench`` on TCP; returns the servers.
+def serve_instruments(smu: LineEmulator, pulse: LineEmulator, *, host: str = "127.0.0.1",
+                      smu_port: int = 5025, pulse_port: int = 5026) -> InstrumentServers:
+    """Serve the SMU and pulse-generator emulators of one bench on TCP; returns the servers.
 
-    Pass the ``lock`` the FPGA emulator of the same bench uses, so that no two instruments
-    act on the array at once (a fresh one is made otherwise).
+    Build both emulators on the same bench with the lock its FPGA emulator uses, so that no
+    two instruments act on the array at once.
     """
-    lock = lock or threading.RLock()
-    smu = make_smu(smu_model, bench, faults=faults, lock=lock)
-    pulse = Keysight33500BEmulator(bench, faults=faults, lock=lock)
-    smu_server = LineServer(smu.handle, host=host, port=smu_port, name="smu").start()
+    smu_server = LineServer(smu, host=host, port=smu_port, name="smu").start()
     try:
-        pulse_server = LineServer(pulse.handle, host=host, port=pulse_port, name="pulse").start()
+        pulse_server = LineServer(pulse, host=host, port=pulse_port, name="pulse").start()
     except OSError:
         smu_server.stop()
         raise

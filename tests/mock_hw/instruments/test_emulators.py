@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from mock_hw import DeviceModel, Route, RRAMArray, SimulatedBench
+from mock_hw import Route
 from mock_hw.instruments import (
     InstrumentFaults,
     Keithley2400Emulator,
     Keithley2600BEmulator,
     Keysight33500BEmulator,
 )
-
-
-@pytest.fixture
-def bench() -> SimulatedBench:
-    model = DeviceModel(rows=2, cols=2, formed_at_start=True,
-                        stuck_lrs_fraction=0, stuck_hrs_fraction=0)
-    bench = SimulatedBench(RRAMArray(model, seed=3))
-    bench.select([0])
-    bench.gate[0, 0] = 1.5
-    bench.bl_route[0, 0] = Route.SMU
-    return bench
 
 
 def drain(emulator, query="SYST:ERR?") -> list[str]:
@@ -103,7 +92,7 @@ def test_2600b_tsp_print_format_and_errors(bench):
     records = [smu.handle("print(errorqueue.next())").split("\t") for _ in range(4)]
     assert [(float(r[0]), r[1].split(" at ")[0]) for r in records] == [
         (-286, "TSP Runtime error"), (1102, "Parameter too big"),
-        (1103, "Parameter too small"), (-285, "TSP Syntax error")]
+        (1102, "Parameter too small"), (-285, "TSP Syntax error")]
 
 
 def test_2600b_measures_nothing_with_output_off(bench):
