@@ -12,12 +12,16 @@ from collections.abc import Callable
 import numpy as np
 
 from drivers.fpga import FpgaLink, LoopbackPort, WriteVerifyParams
-from drivers.safety import SafetyLimits
+from drivers.safety import Interlock, SafetyLimits
 from drivers.smu import Keithley2400
 from drivers.transport import LineTransport, LoopbackTransport, VisaTransport
 from mock_hw import DeviceModel, Route, RRAMArray, SimulatedBench
 from mock_hw.fpga import FpgaFirmware, FpgaServer
-from mock_hw.instruments import Keithley2400Emulator, serve_instruments
+from mock_hw.instruments import (
+    Keithley2400Emulator,
+    Keysight33500BEmulator,
+    serve_instruments,
+)
 
 LIMITS = SafetyLimits()
 
@@ -40,7 +44,7 @@ def _rate(action: Callable[[], object], seconds: float = 1.0) -> float:
 
 
 def _smu_queries(transport: LineTransport) -> tuple[float, float]:
-    smu = Keithley2400(transport, LIMITS)
+    smu = Keithley2400(transport, Interlock(LIMITS))
     smu.apply_voltage(0.1, 1e-4)
     idn = _rate(lambda: smu.identity)
     read = _rate(smu.measure_current)
@@ -55,7 +59,9 @@ def smu_in_process() -> tuple[float, float]:
 
 def smu_over_tcp() -> tuple[float, float]:
     """The same through ``mock_hw`` TCP server and pyvisa-py on loopback."""
-    servers = serve_instruments(_bench(), smu_port=0, pulse_port=0)
+    bench = _bench()
+    servers = serve_instruments(Keithley2400Emulator(bench), Keysight33500BEmulator(bench),
+                                smu_port=0, pulse_port=0)
     try:
         transport = VisaTransport(servers.endpoints["smu"], name="smu", timeout=5)
         try:
@@ -79,13 +85,13 @@ def _fpga_frames(link: FpgaLink) -> float:
 
 def fpga_in_process() -> float:
     """FPGA frame round trips (SELECT of one cell) per second over the loopback port."""
-    return _fpga_frames(FpgaLink(LoopbackPort(FpgaFirmware(_bench()).handle)))
+    return _fpga_frames(FpgaLink(LoopbackPort(FpgaFirmware(_bench()).handle), Interlock(LIMITS)))
 
 
 def fpga_over_tcp() -> float:
     """The same through the FPGA TCP server and pyserial's socket:// URL."""
     with FpgaServer(FpgaFirmware(_bench()), port=0) as server, FpgaLink.from_url(
-            server.endpoint) as link:
+            server.endpoint, Interlock(LIMITS)) as link:
         return _fpga_frames(link)
 
 
@@ -97,9 +103,9 @@ def _mvm_rate(link: FpgaLink) -> float:
 
 def fpga_mvm_throughput() -> tuple[float, float]:
     """128 x 128 MVM batches of 100 vectors per second: in-process and over TCP."""
-    in_process = _mvm_rate(FpgaLink(LoopbackPort(FpgaFirmware(_bench()).handle)))
+    in_process = _mvm_rate(FpgaLink(LoopbackPort(FpgaFirmware(_bench()).handle), Interlock(LIMITS)))
     with FpgaServer(FpgaFirmware(_bench()), port=0) as server, FpgaLink.from_url(
-            server.endpoint) as link:
+            server.endpoint, Interlock(LIMITS)) as link:
         return in_process, _mvm_rate(link)
 
 
@@ -110,7 +116,7 @@ def fpga_write_verify_array(calibrated: bool) -> dict[str, float]:
     (I_CC = 80 uA/V^1.5 (V_G - 0.55 V)^1.5, G = I_CC / 0.4 V), 50 mV low.
     """
     array = RRAMArray(DeviceModel(formed_at_start=True), seed=0)
-    link = FpgaLink(LoopbackPort(FpgaFirmware(SimulatedBench(array)).handle))
+    link = FpgaLink(LoopbackPort(FpgaFirmware(SimulatedBench(array)).handle), Interlock(LIMITS))
     levels = np.linspace(10e-6, 120e-6, 8)
     target = levels[np.random.default_rng(0).integers(0, 8, array.n_cells)]
     gate = 0.55 + (target * 0.4 / 80e-6) ** (1 / 1.5) - 0.05 if calibrated else None

@@ -13,8 +13,18 @@ class ConfigError(LabError):
     """A configuration or setup file, or a command-line option, is invalid."""
 
 
-class SafetyLimitError(LabError):
-    """A request exceeds the setup's safety limits; nothing was sent to the instrument."""
+class SafetyError(LabError):
+    """A request exceeds a safety limit of the bench; nothing of it was sent.
+
+    Carries the terminal (``bit_line``, ``source_line``, ``gate``, ``smu``, ``pulse``,
+    ``compliance``, ``pulse_width``), the requested value and the limit it breaks, in SI units.
+    """
+
+    def __init__(self, terminal: str, value: float, limit: float, message: str) -> None:
+        super().__init__(message)
+        self.terminal = terminal
+        self.value = value
+        self.limit = limit
 
 
 class InstrumentError(LabError):

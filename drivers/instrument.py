@@ -1,9 +1,11 @@
 """Declarative instrument base: each setting is one class attribute with its command strings.
 
-A setting declared with ``control``/``measurement``/``setting`` knows its query and command
-strings, how to validate a value (instrument range, then the setup's safety limits) and
-its SI unit, and carries a one-line docstring such as "Control the source voltage in V
-(float, strictly from -210 to 210)." Values are validated before anything is written.
+A setting declared with ``control``/``measurement`` knows its query and command strings, how
+to validate a value (instrument range, then the bench's ``Interlock``) and its SI unit, and
+carries a one-line docstring such as "Control the source voltage in V (float, strictly from
+-210 to 210)." Values are validated before anything is written. A setting that is an output
+level (``level="smu"``) is also checked against every line routed to that output, and the
+interlock learns the new level once the instrument has it.
 Command strings are ``str.format`` templates: ``{value}`` is the value on the wire and any
 other field (e.g. ``{ch}``) comes from the instrument's ``command_fields``.
 """
@@ -17,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from drivers.errors import ConfigError, IdentityMismatch, InstrumentError
-from drivers.safety import SafetyLimits
+from drivers.safety import Interlock, Source
 from drivers.transport import LineTransport
 
-SafetyCheck = Callable[[SafetyLimits, Any], object]
+SafetyCheck = Callable[[Interlock, Any], object]
 
 
 class Validator(ABC):
@@ -78,7 +80,7 @@ def wire_number(value: float) -> str:
 
 
 class Setting:
-    """Descriptor for one instrument setting (see ``control``, ``measurement``, ``setting``)."""
+    """Descriptor for one instrument setting (see ``control`` and ``measurement``)."""
 
     def __init__(
         self,
@@ -90,6 +92,7 @@ class Setting:
         validator: Validator | None = None,
         units: str = "",
         safety: SafetyCheck | None = None,
+        level: Source | None = None,
         values: Mapping[Any, str] | None = None,
         parse: Callable[[str], Any] = float,
         kind: str | None = None,
@@ -104,12 +107,13 @@ class Setting:
         self.validator = validator
         self.units = units
         self.safety = safety
+        self.level = level
         self.values = values
         self.parse = parse
         self.name = ""
         in_units = f" in {units}" if units else ""
         accepted = f", {validator.describe()}" if validator else ""
-        limit = "; within the setup's safety limits" if safety else ""
+        limit = "; within the setup's safety limits" if safety or level else ""
         self.__doc__ = f"{verb} {doc}{in_units} ({kind}{accepted}{limit})."
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -121,8 +125,15 @@ class Setting:
         if self.validator is not None:
             value = self.validator.check(owner, value)
         if self.safety is not None:
-            self.safety(instrument.limits, value)
+            self.safety(instrument.interlock, value)
+        if self.level is not None:
+            instrument.interlock.check_level(self.level, value)
         return value
+
+    def settle(self, instrument: Instrument, value: float) -> None:
+        """Tell the interlock the instrument's output level is now ``value``."""
+        if self.level is not None:
+            instrument.interlock.settle_level(self.level, (id(instrument), self.name), value)
 
     def __get__(self, instrument: Instrument | None, owner: type) -> Any:
         if instrument is None:
@@ -136,8 +147,11 @@ class Setting:
         if self.set_cmd is None:
             raise AttributeError(f"{type(instrument).__name__}.{self.name} is read-only")
         value = self.validate(instrument, value)
+        if self.level is not None:
+            instrument.interlock.hold_level(self.level, (id(instrument), self.name), value)
         wire = self.values[value] if self.values is not None else wire_number(value)
         instrument.write(self.set_cmd.format(value=wire, **instrument.command_fields()))
+        self.settle(instrument, value)
 
 
 def control(get_cmd: str, set_cmd: str, doc: str, **options: Any) -> Setting:
@@ -161,7 +175,7 @@ def parse_word(reply: str) -> str:
 
 
 class Instrument(ABC):
-    """One instrument on a line transport, checked against the setup's safety limits.
+    """One instrument on a line transport, checked by the bench's interlock.
 
     Subclasses declare ``model`` (for messages) and ``identity_pattern`` (a regular
     expression the ``*IDN?`` reply must match), the settings as class attributes, and how
@@ -171,9 +185,9 @@ class Instrument(ABC):
     model: ClassVar[str] = "instrument"
     identity_pattern: ClassVar[str] = ""
 
-    def __init__(self, transport: LineTransport, limits: SafetyLimits) -> None:
+    def __init__(self, transport: LineTransport, interlock: Interlock) -> None:
         self.transport = transport
-        self.limits = limits
+        self.interlock = interlock
 
     def command_fields(self) -> dict[str, str]:
         """Fields other than ``{value}`` substituted into command templates."""

@@ -12,22 +12,19 @@ import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import cast
 
 from drivers.errors import ConfigError
 from drivers.fpga import FpgaLink, LoopbackPort
-from drivers.pulse.keysight33500b import Keysight33500B
 from drivers.resilient import RetryingPulseGenerator, RetryingSourceMeter
-from drivers.roles import BenchInstrument, SourceMeter
-from drivers.safety import SafetyLimits
-from drivers.smu.keithley2400 import Keithley2400
-from drivers.smu.keithley2600b import Keithley2600B
+from drivers.roles import BenchInstrument, PulseGenerator, SourceMeter
+from drivers.safety import Interlock, SafetyLimits
 from drivers.transport import LineTransport, LoopbackTransport, VisaTransport
 from labctl.bench import Bench, BenchClock
+from labctl.instruments import Role, VisaInstrument, lookup
 from labctl.setup import Setup, load_setup
 from mock_hw import DeviceModel, RRAMArray, SimulatedBench
 from mock_hw.fpga.firmware import FpgaFirmware
-from mock_hw.instruments.keithley2400 import Keithley2400Emulator
-from mock_hw.instruments.keysight33500b import Keysight33500BEmulator
 
 BACKENDS = ("mock", "chip")
 
@@ -39,6 +36,9 @@ MOCK_LIMITS = SafetyLimits(smu_voltage_max=0.5, pulse_voltage_max=4.0, bit_line_
                            compliance_current_max=1e-3, pulse_width_min=20e-9,
                            pulse_width_max=10e-6)
 """Safety limits of the simulated bench: those of data/setups/mock-server.toml."""
+MOCK_SMU = "keithley2400"
+MOCK_PULSE = "keysight33500b"
+"""Instrument models of the simulated bench (those ``labctl mock-server`` serves by default)."""
 
 
 def check_backend(backend: str, setup: Path | None) -> None:
@@ -74,21 +74,26 @@ def mock_bench(model: DeviceModel, seed: int) -> Bench:
     return simulated_bench(SimulatedBench(RRAMArray(model, seed)))
 
 
-def simulated_bench(sim: SimulatedBench) -> Bench:
-    """A bench whose instruments are emulators acting on ``sim`` (which stays inspectable)."""
+def simulated_bench(sim: SimulatedBench, limits: SafetyLimits = MOCK_LIMITS) -> Bench:
+    """A bench whose instruments are emulators acting on ``sim`` (which stays inspectable),
+    every driver checked by one interlock of ``limits``."""
     lock = threading.RLock()
-    smu = RetryingSourceMeter(Keithley2400(
-        LoopbackTransport(Keithley2400Emulator(sim, lock=lock).handle, name="smu"), MOCK_LIMITS))
-    pulse = RetryingPulseGenerator(Keysight33500B(
-        LoopbackTransport(Keysight33500BEmulator(sim, lock=lock).handle, name="pulse"),
-        MOCK_LIMITS))
-    fpga = FpgaLink(LoopbackPort(FpgaFirmware(sim).handle))
+    interlock = Interlock(limits)
+
+    def emulated(role: Role, name: str) -> BenchInstrument:
+        model = lookup(role, name)
+        emulator = model.emulator_class()(sim, lock=lock)
+        return model.driver(LoopbackTransport(emulator.handle, name=role), interlock)
+
     array = sim.array
-    return Bench(smu, pulse, fpga, BenchClock(now=lambda: array.clock, sleep=array.advance),
-                 backend="mock")
+    return Bench(RetryingSourceMeter(cast(SourceMeter, emulated("smu", MOCK_SMU))),
+                 RetryingPulseGenerator(cast(PulseGenerator,
+                                             emulated("pulse_generator", MOCK_PULSE))),
+                 FpgaLink(LoopbackPort(FpgaFirmware(sim).handle), interlock),
+                 BenchClock(now=lambda: array.clock, sleep=array.advance), backend="mock")
 
 
-def _visa(name: str, inst: object) -> LineTransport:
+def _visa(name: str, inst: VisaInstrument) -> LineTransport:
     return VisaTransport(inst.resource, name=name, timeout=inst.timeout,
                          read_termination=inst.read_termination,
                          write_termination=inst.write_termination,
@@ -100,20 +105,16 @@ def chip_bench(setup: Setup) -> Bench:
 
     If one instrument cannot be opened, those already open are left safe and closed.
     """
-    limits = setup.safety
+    interlock = Interlock(setup.safety)
     with ExitStack() as opened:
-        smu_driver: SourceMeter
-        if setup.smu.model == "keithley2400":
-            smu_driver = Keithley2400(_visa("smu", setup.smu), limits)
-        else:
-            smu_driver = Keithley2600B(_visa("smu", setup.smu), limits,
-                                       channel=setup.smu.channel)
-        smu = RetryingSourceMeter(smu_driver)
+        smu = RetryingSourceMeter(cast(SourceMeter, lookup("smu", setup.smu.model).open(
+            _visa("smu", setup.smu), interlock, setup.smu)))
         opened.callback(_shut, smu)
-        pulse = RetryingPulseGenerator(Keysight33500B(
-            _visa("pulse", setup.pulse_generator), limits, channel=setup.pulse_generator.channel))
+        section = setup.pulse_generator
+        pulse = RetryingPulseGenerator(cast(PulseGenerator, lookup(
+            "pulse_generator", section.model).open(_visa("pulse", section), interlock, section)))
         opened.callback(_shut, pulse)
-        fpga = FpgaLink.from_url(setup.fpga.url, baudrate=setup.fpga.baudrate,
+        fpga = FpgaLink.from_url(setup.fpga.url, interlock, baudrate=setup.fpga.baudrate,
                                  timeout=setup.fpga.timeout,
                                  long_timeout=setup.fpga.long_timeout,
                                  retries=setup.fpga.retries)

@@ -53,6 +53,7 @@ class Bench:
     def __post_init__(self) -> None:
         info = self.fpga.identify()
         self.geometry = (info.tiles, info.rows, info.cols)
+        self.fpga.safe_state()
 
     @property
     def identities(self) -> dict[str, str]:
@@ -81,6 +82,8 @@ class Bench:
                       else calibration.start_gate(lo, hi, self.params.scheme))
         if mode == "fpga":
             return self.fpga.write_verify(cells, lo, hi, self.params, gate_start=gate_start)
+        self.fpga.interlock.check_batch("write-verify", self.params.reaches(
+            () if gate_start is None else gate_start), self.params.widths())
         try:
             return write_verify_host(cells, lo, hi, self.params, _HostOps(self), gate_start,
                                      on_cell)

@@ -4,58 +4,17 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pyvisa import rname
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from drivers.errors import ConfigError
 from drivers.fpga.writeverify import WriteVerifyParams
-from drivers.pulse.keysight33500b import Keysight33500B
-from drivers.safety import SafetyLimits
-from drivers.smu.keithley2400 import Keithley2400
-from drivers.smu.keithley2600b import Keithley2600B
-
-SMU_DRIVERS = {"keithley2400": Keithley2400, "keithley2600b": Keithley2600B}
-PULSE_DRIVERS = {"keysight33500b": Keysight33500B}
-SMU_MODELS = tuple(SMU_DRIVERS)
-PULSE_MODELS = tuple(PULSE_DRIVERS)
+from drivers.safety import LABELS, SafetyLimits
+from labctl.instruments import PulseSection, SmuSection, lookup, models
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class VisaInstrument(_Strict):
-    """One VISA instrument: driver model, resource string, timeout and terminations."""
-
-    model: str
-    resource: str = Field(description="VISA resource, e.g. TCPIP0::192.168.1.20::5025::SOCKET")
-    timeout: float = Field(5.0, gt=0, le=600, description="I/O timeout (s).")
-    visa_library: str = Field("@py", description="'@py' for pyvisa-py, or a VISA library path.")
-    read_termination: str = "\n"
-    write_termination: str = "\n"
-
-    @field_validator("resource")
-    @classmethod
-    def _resource(cls, value: str) -> str:
-        try:
-            rname.parse_resource_name(value)
-        except rname.InvalidResourceName as err:
-            raise ValueError(f"malformed VISA resource string {value!r} ({err}); "
-                             "e.g. TCPIP0::192.168.1.20::5025::SOCKET or GPIB0::24::INSTR"
-                             ) from None
-        return value
-
-
-class SmuSetup(VisaInstrument):
-    model: Literal["keithley2400", "keithley2600b"]
-    channel: Literal["a", "b"] = Field("a", description="SMU channel of a 2600B (smua/smub).")
-
-
-class PulseSetup(VisaInstrument):
-    model: Literal["keysight33500b"]
-    channel: Literal[1, 2] = Field(1, description="Output channel of the generator.")
 
 
 class FpgaSetup(_Strict):
@@ -82,8 +41,8 @@ class Setup(_Strict):
 
     name: str = "bench"
     chip: ChipSetup = ChipSetup()
-    smu: SmuSetup
-    pulse_generator: PulseSetup
+    smu: SmuSection
+    pulse_generator: PulseSection
     fpga: FpgaSetup
     safety: SafetyLimits = SafetyLimits()
     programming: WriteVerifyParams = Field(
@@ -104,44 +63,69 @@ def load_setup(path: str | Path) -> Setup:
     try:
         setup = Setup.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"setup file {path}: [{where}] {message}{_hint(first)}") from None
+        raise ConfigError(f"setup file {path}: {_first_error(err)}") from None
     check_capabilities(setup, path)
+    check_programming(setup, path)
     return setup
 
 
 def check_capabilities(setup: Setup, path: Path) -> None:
-    """Refuse safety limits the instruments themselves cannot honour (from their drivers)."""
-    smu = SMU_DRIVERS[setup.smu.model]
-    pulse = PULSE_DRIVERS[setup.pulse_generator.model]
+    """Refuse safety limits the configured instrument models cannot honour (their drivers'
+    declared ranges)."""
+    smu = lookup("smu", setup.smu.model).driver
+    pulse = lookup("pulse_generator", setup.pulse_generator.model).driver
     s = setup.safety
     checks = (
         ("smu", setup.smu.model, "smu_voltage_max", s.smu_voltage_max,
-         smu.source_voltage.validator.high),
+         smu.source_voltage.validator.high),  # type: ignore[attr-defined]
         ("smu", setup.smu.model, "compliance_current_max", s.compliance_current_max,
-         smu.compliance_current.validator.high),
+         smu.compliance_current.validator.high),  # type: ignore[attr-defined]
         ("pulse_generator", setup.pulse_generator.model, "pulse_voltage_max",
-         s.pulse_voltage_max, pulse.high_level.validator.high),
+         s.pulse_voltage_max, pulse.high_level.validator.high),  # type: ignore[attr-defined]
         ("pulse_generator", setup.pulse_generator.model, "pulse_width_max", s.pulse_width_max,
-         pulse.pulse_width.validator.high),
+         pulse.pulse_width.validator.high),  # type: ignore[attr-defined]
     )
     for role, model, name, limit, most in checks:
         if limit > most:
             raise ConfigError(f"setup file {path}: safety.{name} = {limit:g} is beyond what the "
                               f"{role} ({model}) can do ({most:g}); lower it")
-    shortest = pulse.pulse_width.validator.low
+    shortest = pulse.pulse_width.validator.low  # type: ignore[attr-defined]
     if s.pulse_width_min < shortest:
         raise ConfigError(f"setup file {path}: safety.pulse_width_min = {s.pulse_width_min:g} s "
                           f"is shorter than the {setup.pulse_generator.model} can make "
                           f"({shortest:g} s); raise it")
 
 
-def _hint(error: dict) -> str:
-    loc = error["loc"]
-    if loc and loc[-1] == "model" and loc[0] == "smu":
-        return f" (known SMU models: {', '.join(SMU_MODELS)})"
-    if loc and loc[-1] == "model" and loc[0] == "pulse_generator":
-        return f" (known pulse generators: {', '.join(PULSE_MODELS)})"
-    return ""
+def check_programming(setup: Setup, path: Path) -> None:
+    """Refuse ``[programming]`` values beyond ``[safety]``: every voltage on the terminals it
+    reaches, every pulse width within the range."""
+    limits = setup.safety
+    for name, terminal, volts in setup.programming.reaches():
+        limit = limits.voltage_max(terminal)
+        if volts > limit:
+            raise ConfigError(f"setup file {path}: programming.{name} = {volts:g} V is beyond "
+                              f"safety.{limits.key(terminal)} = {limit:g} V (the "
+                              f"{LABELS[terminal]}); lower it or raise the limit")
+    lo, hi = limits.pulse_width_min, limits.pulse_width_max
+    for name, seconds in setup.programming.widths():
+        if not lo <= seconds <= hi:
+            raise ConfigError(f"setup file {path}: programming.{name} = {seconds:g} s is "
+                              f"outside safety.pulse_width_min/pulse_width_max = {lo:g}-{hi:g} s;"
+                              " choose a width in range or change the limits")
+
+
+def _first_error(err: ValidationError) -> str:
+    """The first validation error as ``[key] message``, naming the known models for a model
+    that is missing or unknown."""
+    first = err.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    kind = first["type"]
+    if kind in ("union_tag_invalid", "union_tag_not_found") or (
+            loc[-1:] == ["model"] and kind == "literal_error"):
+        role = loc[0]
+        known = ", ".join(models(role))  # type: ignore[arg-type]
+        given = first["ctx"].get("tag", first["input"]) if kind != "union_tag_not_found" else None
+        problem = "no model given" if given is None else f"unknown model {given!r}"
+        return (f"[{role}.model] {problem}; known {role.replace('_', ' ')} models: {known}")
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"[{'.'.join(loc)}] {message}"

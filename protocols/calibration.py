@@ -58,22 +58,30 @@ def sample_cells(cells: NDArray[np.int64], cols: int, size: int = 64
 def calibrate_gate(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int64], rows: int,
                    cols: int, params: WriteVerifyParams,
                    gates: ArrayLike = GATE_SWEEP) -> GateCalibration:
-    """Sweep the SET gate on ``cells`` (one word line); leaves the bench safe."""
+    """Sweep the SET gate on ``cells`` (one word line); leaves the bench safe.
+
+    The whole sweep is checked against the bench's limits before the first pulse.
+    """
     cells = np.asarray(cells, dtype=np.int64)
     gates = np.asarray(gates, dtype=np.float64)
+    fpga.interlock.check_batch("gate calibration", [
+        ("reset_max", "source_line", params.reset_max), ("reset_max", "pulse", params.reset_max),
+        ("reset_gate", "gate", params.reset_gate), ("sweep", "gate", float(np.max(gates))),
+        ("v_set", "bit_line", params.v_set), ("v_set", "pulse", params.v_set),
+        ("v_read", "bit_line", params.v_read)], params.widths())
     tile, rest = divmod(int(cells[0]), rows * cols)
     row = rest // cols
     c = cells % cols
     medians = np.empty(gates.size)
     try:
         for i, v_gate in enumerate(gates):
-            connect_row(fpga, tile, row, c, params.reset_gate, reset=True)
             pulse.configure_pulse(params.reset_max, params.reset_width)
+            connect_row(fpga, tile, row, c, params.reset_gate, reset=True)
             pulse.fire()
             pulse.fire()
             disconnect_row(fpga, tile, row)
-            connect_row(fpga, tile, row, c, float(v_gate), reset=False)
             pulse.configure_pulse(params.v_set, params.set_width)
+            connect_row(fpga, tile, row, c, float(v_gate), reset=False)
             pulse.fire()
             disconnect_row(fpga, tile, row)
             medians[i] = np.median(fpga.read_cells(cells, params.v_read)) / params.v_read

@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from drivers.fpga.client import FpgaLink
 from drivers.roles import PulseGenerator
+from drivers.safety import Reach
 from protocols.addressing import by_row, connect_row, disconnect_row
 
 
@@ -31,6 +32,13 @@ class FormingParams:
         steps = int(np.floor((self.v_max - self.v_start) / self.v_step + 1e-9)) + 1
         return np.minimum(self.v_start + self.v_step * np.arange(max(steps, 1)), self.v_max)
 
+    def reaches(self) -> list[Reach]:
+        """Every voltage forming applies and where: pulses from the pulse generator on the
+        bit lines, the gate on the word line, board reads on the bit lines (V)."""
+        top = float(np.max(self.voltages()))
+        return [("ramp", "bit_line", top), ("ramp", "pulse", top), ("gate", "gate", self.gate),
+                ("v_read", "bit_line", self.v_read)]
+
 
 def form_cells(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int64],
                rows: int, cols: int, params: FormingParams = FormingParams()
@@ -38,8 +46,10 @@ def form_cells(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int64],
     """Form every pristine cell of ``cells``, stepping the voltage; returns which are formed.
 
     Cells already formed are left alone: forming is read first, never pulsed blindly. After
-    each step only the cells still pristine are read again (a formed cell stays formed).
+    each step only the cells still pristine are read again (a formed cell stays formed). The
+    whole ramp is checked against the bench's limits before the first pulse.
     """
+    fpga.interlock.check_batch("forming", params.reaches(), [("width", params.width)])
     cells = np.asarray(cells, dtype=np.int64)
     formed = _reads_formed(fpga, cells, params)
     for volts in params.voltages():

@@ -1,6 +1,8 @@
 """``FpgaLink``: the host side of the FPGA link protocol (SPEC.md) over a pyserial-like port.
 
-One request is outstanding at a time. A request whose reply times out, arrives damaged, or
+Every request that can put a voltage on the chip is checked against the bench's
+``Interlock`` (the setup's limits) and against the board's own ratings before a byte is
+written. One request is outstanding at a time. A request whose reply times out, arrives damaged, or
 is refused with NAK BAD_CRC is sent again byte for byte - same sequence number - up to
 ``retries`` times; the firmware answers a repeated sequence number from its reply cache
 without executing again, so a retry never applies a pulse twice.
@@ -18,9 +20,10 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from drivers.errors import SafetyLimitError
+from drivers.errors import SafetyError
 from drivers.fpga import payloads as pl
 from drivers.fpga.codec import (
+    HOST_MAX_PAYLOAD,
     VERSION,
     Command,
     DamagedFrame,
@@ -28,6 +31,7 @@ from drivers.fpga.codec import (
     Frame,
     FrameDecoder,
     Kind,
+    OversizedFrame,
     encode_frame,
 )
 from drivers.fpga.errors import (
@@ -40,6 +44,7 @@ from drivers.fpga.errors import (
     ProtocolError,
 )
 from drivers.fpga.writeverify import CellResults, WriteVerifyParams, empty_results
+from drivers.safety import Interlock
 
 log = logging.getLogger("labctl.instrument.fpga")
 
@@ -76,15 +81,18 @@ def _chunks(n: int, size: int) -> Iterator[slice]:
 class FpgaLink:
     """Driver of the FPGA board: addressing, switch matrix, fast reads, MVM, write-verify.
 
-    ``timeout`` bounds the wait for a reply to a quick command (s); ``long_timeout`` that for
-    READ, MVM and WRITE_VERIFY, which run on the board before it answers.
+    ``interlock`` is the bench's safety object, shared with the SMU and the pulse generator:
+    the link tells it what each route connects. ``timeout`` bounds the wait for a reply to a
+    quick command (s); ``long_timeout`` that for READ, MVM and WRITE_VERIFY, which run on the
+    board before it answers.
     """
 
-    def __init__(self, port: SerialPort, *, retries: int = 3, timeout: float = 1.0,
-                 long_timeout: float = 120.0) -> None:
+    def __init__(self, port: SerialPort, interlock: Interlock, *, retries: int = 3,
+                 timeout: float = 1.0, long_timeout: float = 120.0) -> None:
         if retries < 0:
             raise InvalidRequestError(f"retries={retries} is invalid: use 0 or more")
         self.port = port
+        self.interlock = interlock
         self.retry_limit = retries
         self.timeout = timeout
         self.long_timeout = long_timeout
@@ -100,8 +108,9 @@ class FpgaLink:
         self._lock = threading.RLock()
 
     @classmethod
-    def from_url(cls, url: str, *, baudrate: int = 921_600, retries: int = 3,
-                 timeout: float = 1.0, long_timeout: float = 120.0) -> FpgaLink:
+    def from_url(cls, url: str, interlock: Interlock, *, baudrate: int = 921_600,
+                 retries: int = 3, timeout: float = 1.0, long_timeout: float = 120.0
+                 ) -> FpgaLink:
         """Open a serial device path or a pyserial URL such as ``socket://127.0.0.1:5027``."""
         import serial
 
@@ -110,7 +119,7 @@ class FpgaLink:
         except (serial.SerialException, ValueError) as err:
             raise LinkError(f"cannot open FPGA port {url!r}: {err}; check the device path or "
                             f"that the server behind the URL is running") from err
-        return cls(port, retries=retries, timeout=timeout, long_timeout=long_timeout)
+        return cls(port, interlock, retries=retries, timeout=timeout, long_timeout=long_timeout)
 
     def close(self) -> None:
         """Close the port."""
@@ -180,6 +189,12 @@ class FpgaLink:
             for frame in self._decoder.feed(data):
                 if frame.kind == Kind.REQUEST:
                     continue
+                if isinstance(frame, OversizedFrame):
+                    self._discard_rest()
+                    raise ProtocolError(
+                        f"reply to {command.name} (seq {frame.seq}) announces {frame.length} "
+                        f"bytes, beyond the driver's limit of {self._decoder.max_payload}: the "
+                        "board breaks SPEC.md sections 1 and 5; update its firmware")
                 if isinstance(frame, DamagedFrame):
                     raise CRCError(f"reply to {command.name} (seq {seq}) failed its CRC")
                 if log.isEnabledFor(logging.DEBUG):
@@ -212,10 +227,16 @@ class FpgaLink:
         """The board's IDENTIFY answer (asked once, on first use)."""
         return self._identity or self.identify()
 
-    def _payload_room(self) -> int:
-        return self.identity.max_payload
+    def _discard_rest(self) -> None:
+        """Read and drop the rest of an oversized reply, until it ends or the line is quiet."""
+        while self._decoder.discarding and (rest := self.port.read(self._decoder.wanted())):
+            self._decoder.feed(rest)
 
-    def _indices(self, name: str, values: ArrayLike, stop: int) -> NDArray[np.int64]:
+    def _payload_room(self) -> int:
+        return min(self.identity.max_payload, HOST_MAX_PAYLOAD)
+
+    def _indices(self, name: str, values: ArrayLike, stop: int, *, distinct: bool = False
+                 ) -> NDArray[np.int64]:
         idx = np.atleast_1d(np.asarray(values))
         if idx.size and idx.dtype.kind not in "iu":
             raise InvalidRequestError(f"{name} must be integers, got {idx.dtype.name}")
@@ -224,43 +245,73 @@ class FpgaLink:
             bad = int(idx.min() if idx.min() < 0 else idx.max())
             raise InvalidRequestError(f"{name} index {bad} is outside 0..{stop - 1} "
                                       f"of the board's array")
+        if distinct and np.unique(idx).size != idx.size:
+            raise InvalidRequestError(f"{name} indices repeat: list each {name} once")
         return idx
 
     def _check_tile(self, tile: int) -> None:
         self._indices("tile", tile, self.identity.tiles)
 
-    def _check_volts(self, name: str, volts: ArrayLike) -> NDArray[np.float64]:
+    def _check_drive(self, terminal: str, what: str, volts: ArrayLike) -> NDArray[np.float64]:
+        """Check voltages the board drives onto ``terminal``: the setup's limit, then the
+        board's own rating (IDENTIFY ``v_max``)."""
         v = np.atleast_1d(np.asarray(volts, dtype=np.float64)).ravel()
-        vmax = self.identity.v_max
-        if v.size and not (np.all(np.isfinite(v)) and np.abs(v).max() <= vmax):
-            raise SafetyLimitError(f"{name} {np.abs(v).max()} V exceeds the board's limit "
-                                   f"{vmax} V; nothing was sent")
+        if not v.size:
+            return v
+        largest = float(np.abs(v).max()) if np.all(np.isfinite(v)) else float("nan")
+        self.interlock.check_voltage(terminal, largest, what)  # type: ignore[arg-type]
+        self._check_rating(terminal, what, largest)
         return v
+
+    def _check_rating(self, terminal: str, what: str, volts: float) -> None:
+        vmax = self.identity.v_max
+        if not abs(volts) <= vmax:
+            raise SafetyError(terminal, volts, vmax,
+                              f"{what} {volts:g} V exceeds the FPGA board's rating of "
+                              f"{vmax:g} V (IDENTIFY v_max); nothing was sent")
+
+    def _check_widths(self, what: str, widths: list[tuple[str, float]]) -> None:
+        """Check pulse widths against the board's range (IDENTIFY width_min/width_max)."""
+        ident = self.identity
+        for name, seconds in widths:
+            if not ident.width_min <= seconds <= ident.width_max:
+                raise SafetyError("pulse_width", seconds,
+                                  ident.width_max if seconds > ident.width_max
+                                  else ident.width_min,
+                                  f"{what} {name} {seconds:g} s is outside the FPGA board's "
+                                  f"range {ident.width_min:g}-{ident.width_max:g} s; nothing "
+                                  "was sent")
 
     # ----------------------------------------------------------------- switch matrix
     def select(self, cells: ArrayLike) -> None:
         """Address exactly ``cells`` (flat indices) for the SMU and the pulse generator."""
-        idx = self._indices("cell", cells, self.identity.n_cells)
+        idx = self._indices("cell", cells, self.identity.n_cells, distinct=True)
         if 4 * idx.size + 4 > self._payload_room():
             raise InvalidRequestError(f"selecting {idx.size} cells exceeds one frame; select "
                                       f"fewer cells")
         self._transact(Command.SELECT, pl.select_request(idx))
 
     def route(self, tile: int, bit_lines: ArrayLike, source_lines: ArrayLike, to: str) -> None:
-        """Connect bit lines and source lines of ``tile`` to 'smu', 'pulse', 'ground', 'float'."""
+        """Connect bit lines and source lines of ``tile`` to 'smu', 'pulse', 'ground', 'float'.
+
+        Connecting lines to an instrument is refused if its present output level is beyond
+        those lines' limit.
+        """
         if to not in ROUTES:
             raise InvalidRequestError(f"route target {to!r} is unknown: use one of "
                                       f"{sorted(ROUTES)}")
         self._check_tile(tile)
-        bl = self._indices("bit line", bit_lines, self.identity.cols)
-        sl = self._indices("source line", source_lines, self.identity.rows)
+        bl = self._indices("bit line", bit_lines, self.identity.cols, distinct=True)
+        sl = self._indices("source line", source_lines, self.identity.rows, distinct=True)
+        self.interlock.hold_route(tile, bl, sl, to)
         self._transact(Command.ROUTE, pl.route_request(tile, ROUTES[to], bl, sl))
+        self.interlock.settle_route(tile, bl, sl, to)
 
     def set_gate(self, tile: int, rows: ArrayLike, volts: ArrayLike) -> None:
         """Set the word-line gate voltage (V) of ``rows`` of ``tile`` (one value or one each)."""
         self._check_tile(tile)
-        r = self._indices("row", rows, self.identity.rows)
-        v = self._check_volts("gate voltage", np.broadcast_to(volts, r.shape))
+        r = self._indices("row", rows, self.identity.rows, distinct=True)
+        v = self._check_drive("gate", "gate voltage", np.broadcast_to(volts, r.shape))
         if np.any(v < 0):
             raise InvalidRequestError("gate voltages must be >= 0 V")
         self._transact(Command.SET_GATE, pl.gate_request(tile, r, v))
@@ -268,17 +319,18 @@ class FpgaLink:
     def safe_state(self) -> None:
         """Deselect all cells, ground every line and turn every gate off."""
         self._transact(Command.SAFE_STATE)
+        self.interlock.settle_safe_state()
 
     # ----------------------------------------------------------------- reads and MVM
     def _check_v_read(self, v_read: float) -> float:
-        self._check_volts("read voltage", v_read)
+        self._check_drive("bit_line", "read voltage", v_read)
         if not v_read > 0:
             raise InvalidRequestError(f"v_read={v_read} must be above 0 V")
         return float(v_read)
 
     def read_cells(self, cells: ArrayLike, v_read: float) -> NDArray[np.float64]:
         """Currents (A) of ``cells`` read through the board ADC at ``v_read`` (V)."""
-        idx = self._indices("cell", cells, self.identity.n_cells)
+        idx = self._indices("cell", cells, self.identity.n_cells, distinct=True)
         v = self._check_v_read(v_read)
         per_frame = (self._payload_room() - 12) // 4
         codes = [pl.parse_codes(self._transact(Command.READ, pl.read_request(
@@ -288,7 +340,7 @@ class FpgaLink:
     def read_rows(self, tile: int, rows: ArrayLike, v_read: float) -> NDArray[np.float64]:
         """Currents (A) of every cell of ``rows`` of ``tile``, shape (len(rows), cols)."""
         self._check_tile(tile)
-        r = self._indices("row", rows, self.identity.rows)
+        r = self._indices("row", rows, self.identity.rows, distinct=True)
         v = self._check_v_read(v_read)
         cols = self.identity.cols
         per_frame = max(1, (self._payload_room() - 4) // (2 * cols))
@@ -335,8 +387,13 @@ class FpgaLink:
                                       f"{ident.rows}), got {x.dtype.name} {x.shape}")
         if x.size and np.abs(x).max() > ident.dac_max_code:
             raise InvalidRequestError(f"DAC codes must lie within +-{ident.dac_max_code}")
+        if x.size:
+            self._check_drive("source_line", "MVM row voltage", float(np.abs(x).max())
+                              * ident.dac_full_scale / ident.dac_max_code)
         p = np.zeros((0, 2), np.int64) if pairs is None else np.asarray(pairs).reshape(-1, 2)
         p = self._indices("pair column", p, ident.cols).reshape(-1, 2)
+        if np.any(p[:, 0] == p[:, 1]):
+            raise InvalidRequestError("an MVM pair must join two different columns")
         outputs = p.shape[0] or ident.cols
         room = self._payload_room()
         per_frame = min(65535, (room - 8 - 4 * p.shape[0]) // (2 * ident.rows),
@@ -359,25 +416,26 @@ class FpgaLink:
         """Program ``cells`` into bands [lo, hi] (S) on the board; one record per cell.
 
         ``lo``/``hi`` are scalars or one per cell; ``gate_start`` optionally gives each cell
-        its own SET gate start (V; NaN = ``params.gate_start``).
+        its own SET gate start (V; NaN = ``params.gate_start``). The batch is checked as a
+        whole before any of it is sent: the largest voltage it can put on each terminal, and
+        its pulse widths, against the setup's limits and the board's ratings.
         """
         ident = self.identity
-        idx = self._indices("cell", cells, ident.n_cells)
-        if np.unique(idx).size != idx.size:
-            raise InvalidRequestError("write_verify cells repeat: list each cell once")
+        idx = self._indices("cell", cells, ident.n_cells, distinct=True)
         lo_a = np.broadcast_to(np.asarray(lo, dtype=np.float64), idx.shape)
         hi_a = np.broadcast_to(np.asarray(hi, dtype=np.float64), idx.shape)
         if idx.size and not (np.all(lo_a >= 0) and np.all(lo_a <= hi_a) and hi_a.max() < 4.0):
             raise InvalidRequestError("bands must satisfy 0 <= lo <= hi < 4 S")
-        if params.max_volts() > ident.v_max:
-            raise SafetyLimitError(f"write-verify parameters reach {params.max_volts()} V, "
-                                   f"beyond the board's {ident.v_max} V; nothing was sent")
         gates = np.full(idx.shape, np.nan) if gate_start is None else np.broadcast_to(
             np.asarray(gate_start, dtype=np.float64), idx.shape)
         given = gates[~np.isnan(gates)]
-        self._check_volts("gate_start", given)
         if np.any(given < 0):
             raise InvalidRequestError("per-cell gate_start must be >= 0 V")
+        reaches = params.reaches(given)
+        self.interlock.check_batch("write-verify", reaches, params.widths())
+        name, terminal, volts = max(reaches, key=lambda r: r[2])
+        self._check_rating(terminal, f"write-verify {name}", volts)
+        self._check_widths("write-verify", params.widths())
         room = self._payload_room()
         per_frame = min((room - pl.WV_PARAMS_SIZE - 4) // pl.WV_CELL_DTYPE.itemsize,
                         (room - 8) // pl.WV_RESULT_DTYPE.itemsize)

@@ -12,9 +12,10 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from drivers.fpga.errors import InvalidRequestError
+from drivers.safety import Reach, Terminal
 
 
 class Scheme(StrEnum):
@@ -83,10 +84,40 @@ class WriteVerifyParams:
                     f"{start}={getattr(self, start)} exceeds {stop}={getattr(self, stop)}: "
                     f"lower the start or raise the ceiling")
 
-    def max_volts(self) -> float:
-        """Largest voltage these parameters can put on any terminal (V)."""
-        return max(self.v_read, self.gate_max, self.gate_start, self.v_set, self.set_max,
-                   self.reset_gate, self.reset_max)
+    def reaches(self, gate_starts: ArrayLike = ()) -> list[Reach]:
+        """Every voltage the algorithm can apply, with the terminal it reaches (V), including
+        per-cell SET gate starts (NaN: the block's).
+
+        A ramp never exceeds its ceiling (``start <= max`` and ``min(start + k step, max)``),
+        so starts and ceilings bound every step. In host-driven mode reads go through the SMU
+        and pulses through the pulse generator, so those outputs are listed too.
+        """
+        out: list[Reach] = [(name, terminal, getattr(self, name))
+                            for name, terminals in REACHES.items() for terminal in terminals]
+        given = np.asarray(gate_starts, dtype=np.float64).ravel()
+        given = given[~np.isnan(given)]
+        if given.size:
+            out.append(("per-cell gate_start", "gate", float(np.max(np.abs(given)))))
+        return out
+
+    def widths(self) -> list[tuple[str, float]]:
+        """The pulse widths the algorithm uses (s)."""
+        return [("set_width", self.set_width), ("reset_width", self.reset_width)]
+
+
+REACHES: dict[str, tuple[Terminal, ...]] = {
+    "v_read": ("bit_line", "smu"),
+    "gate_start": ("gate",),
+    "gate_max": ("gate",),
+    "reset_gate": ("gate",),
+    "v_set": ("bit_line", "pulse"),
+    "set_start": ("bit_line", "pulse"),
+    "set_max": ("bit_line", "pulse"),
+    "reset_start": ("source_line", "pulse"),
+    "reset_max": ("source_line", "pulse"),
+}
+"""Which terminals each voltage parameter reaches: SET on the bit line with the source line
+grounded, RESET on the source line with the bit line grounded, gates on the word line."""
 
 
 CELL_RESULT_DTYPE = np.dtype([

@@ -25,12 +25,11 @@ from drivers.instrument import (
     parse_word,
 )
 from drivers.roles import PulseGenerator
-from drivers.safety import SafetyLimits
+from drivers.safety import Interlock
 from drivers.transport import LineTransport
 
-
-def _pulse_level(limits: SafetyLimits, volts: float) -> None:
-    limits.check_voltage("pulse", volts)
+RESET_LEVEL = 0.05
+"""High level after ``*RST`` (V); the low level is its negative: 100 mVpp about 0 V."""
 
 
 class Keysight33500B(ScpiInstrument, PulseGenerator):
@@ -51,11 +50,11 @@ class Keysight33500B(ScpiInstrument, PulseGenerator):
     )
     high_level = control(
         "SOUR{ch}:VOLT:HIGH?", "SOUR{ch}:VOLT:HIGH {value}", "the pulse high level",
-        validator=StrictRange(-10, 10), units="V", safety=_pulse_level,
+        validator=StrictRange(-10, 10), units="V", level="pulse",
     )
     low_level = control(
         "SOUR{ch}:VOLT:LOW?", "SOUR{ch}:VOLT:LOW {value}", "the pulse low level",
-        validator=StrictRange(-10, 10), units="V", safety=_pulse_level,
+        validator=StrictRange(-10, 10), units="V", level="pulse",
     )
     polarity = control(
         "OUTP{ch}:POL?", "OUTP{ch}:POL {value}", "the output polarity",
@@ -68,7 +67,7 @@ class Keysight33500B(ScpiInstrument, PulseGenerator):
     pulse_width = control(
         "SOUR{ch}:FUNC:PULS:WIDT?", "SOUR{ch}:FUNC:PULS:WIDT {value}", "the pulse width",
         validator=StrictRange(16e-9, 1e6), units="s",
-        safety=lambda limits, w: limits.check_width(w),
+        safety=Interlock.check_width,
     )
     edge_time = control(
         "SOUR{ch}:FUNC:PULS:TRAN:LEAD?", "SOUR{ch}:FUNC:PULS:TRAN {value}", "both edge times",
@@ -97,22 +96,25 @@ class Keysight33500B(ScpiInstrument, PulseGenerator):
     )
 
     def __init__(
-        self, transport: LineTransport, limits: SafetyLimits, *, channel: Literal[1, 2] = 1
+        self, transport: LineTransport, interlock: Interlock, *, channel: Literal[1, 2] = 1
     ) -> None:
         """Check the identity, reset, and arm single pulses on a bus trigger at 0 V."""
         if channel not in (1, 2):
             raise ConfigError(f"{self.model} channel {channel!r} is not 1 or 2")
-        super().__init__(transport, limits)
+        super().__init__(transport, interlock)
         self.channel = channel
         self.verify_identity()
         self.write("*RST")
         self.write("*CLS")
-        self._high = 0.05  # *RST levels: 100 mVpp about 0 V
+        self._high = RESET_LEVEL
+        type(self).high_level.settle(self, RESET_LEVEL)
+        type(self).low_level.settle(self, -RESET_LEVEL)
         self._output_on = False
         self._configured = False
         self.function = "PULS"
         self.load = "INF"
-        self.pulse_period = max(10 * limits.pulse_width_max, 1e-3)  # above the *RST width
+        # above the *RST width, and every pulse the setup allows
+        self.pulse_period = max(10 * interlock.limits.pulse_width_max, 1e-3)
         self.burst_mode = "TRIG"
         self.burst_cycles = 1
         self.trigger_source = "BUS"

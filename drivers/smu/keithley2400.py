@@ -15,7 +15,7 @@ from drivers.instrument import (
     parse_bool,
     parse_word,
 )
-from drivers.safety import SafetyLimits
+from drivers.safety import Interlock
 from drivers.smu.base import VoltageSourceMeter
 from drivers.transport import LineTransport
 
@@ -33,12 +33,12 @@ class Keithley2400(ScpiInstrument, VoltageSourceMeter):
     source_voltage = control(
         ":SOUR:VOLT:LEV?", ":SOUR:VOLT:LEV {value}", "the source voltage",
         validator=StrictRange(-210, 210), units="V",
-        safety=lambda limits, v: limits.check_voltage("smu", v),
+        level="smu",
     )
     compliance_current = control(
         ":SENS:CURR:PROT?", ":SENS:CURR:PROT {value}", "the current compliance",
         validator=StrictRange(1e-9, 1.05), units="A",
-        safety=lambda limits, i: limits.check_compliance(i),
+        safety=Interlock.check_compliance,
     )
     sense_function = control(
         ":SENS:FUNC?", ':SENS:FUNC "{value}"', "the measured function",
@@ -60,10 +60,10 @@ class Keithley2400(ScpiInstrument, VoltageSourceMeter):
     current = measurement(":READ?", "one current reading", units="A")
 
     def __init__(
-        self, transport: LineTransport, limits: SafetyLimits, *, nplc: float = 1.0
+        self, transport: LineTransport, interlock: Interlock, *, nplc: float = 1.0
     ) -> None:
         """Check the identity, reset, and set up sourcing V / measuring I at ``nplc``."""
-        super().__init__(transport, limits)
+        super().__init__(transport, interlock)
         self.verify_identity()
         self.write("*RST")
         self.write("*CLS")

@@ -13,7 +13,7 @@ from typing import ClassVar, Literal
 
 from drivers.errors import ConfigError
 from drivers.instrument import StrictRange, control, measurement, parse_bool
-from drivers.safety import SafetyLimits
+from drivers.safety import Interlock
 from drivers.smu.base import VoltageSourceMeter
 from drivers.transport import LineTransport
 
@@ -36,12 +36,12 @@ class Keithley2600B(VoltageSourceMeter):
     source_voltage = control(
         "print({ch}.source.levelv)", "{ch}.source.levelv = {value}", "the source voltage",
         validator=StrictRange(-200, 200), units="V",
-        safety=lambda limits, v: limits.check_voltage("smu", v),
+        level="smu",
     )
     compliance_current = control(
         "print({ch}.source.limiti)", "{ch}.source.limiti = {value}", "the current limit",
         validator=StrictRange(1e-9, 1.5), units="A",
-        safety=lambda limits, i: limits.check_compliance(i),
+        safety=Interlock.check_compliance,
     )
     nplc = control(
         "print({ch}.measure.nplc)", "{ch}.measure.nplc = {value}",
@@ -57,7 +57,7 @@ class Keithley2600B(VoltageSourceMeter):
     def __init__(
         self,
         transport: LineTransport,
-        limits: SafetyLimits,
+        interlock: Interlock,
         *,
         channel: Literal["a", "b"] = "a",
         nplc: float = 1.0,
@@ -65,7 +65,7 @@ class Keithley2600B(VoltageSourceMeter):
         """Check the identity, reset, and set the channel up to source V at ``nplc``."""
         if channel not in ("a", "b"):
             raise ConfigError(f"{self.model} channel {channel!r} is not 'a' or 'b'")
-        super().__init__(transport, limits)
+        super().__init__(transport, interlock)
         self.channel = channel
         self.verify_identity()
         self.write("reset()")

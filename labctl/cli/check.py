@@ -11,6 +11,7 @@ from rich.table import Table
 from drivers.errors import ConfigError
 from labctl.backends import chip_bench
 from labctl.cli.app import app, report
+from labctl.limits import path_limits
 from labctl.setup import load_setup
 
 
@@ -28,6 +29,7 @@ def check(
                 f"setup {setup} describes {chip.tiles} x {chip.rows} x {chip.cols} cells but the "
                 f"FPGA board reports {tiles} x {rows} x {cols}; correct the [chip] section")
         identities = bench.identities
+        fpga = bench.fpga.identity
     table = Table(title=f"{bench_setup.name}: every instrument answered; bench left safe")
     table.add_column("role")
     table.add_column("address")
@@ -37,9 +39,10 @@ def check(
                   identities["pulse_generator"])
     table.add_row("fpga", bench_setup.fpga.url, identities["fpga"])
     report.print(table)
-    limits = bench_setup.safety
-    report.print(
-        f"limits: SMU ±{limits.smu_voltage_max:g} V, pulses ±{limits.pulse_voltage_max:g} V "
-        f"({limits.pulse_width_min:g}-{limits.pulse_width_max:g} s), bit lines "
-        f"±{limits.bit_line_voltage_max:g} V, source lines ±{limits.source_line_voltage_max:g} V, "
-        f"gates ±{limits.gate_voltage_max:g} V, compliance {limits.compliance_current_max:g} A")
+    limits = Table(title="limits: the smallest limit on each path binds")
+    for column in ("terminal", "reached from", "limit", "bound by"):
+        limits.add_column(column, overflow="fold")
+    for bound in path_limits(bench_setup, fpga):
+        limits.add_row(bound.terminal, bound.path, f"{bound.value:g} {bound.unit}",
+                       ", ".join(bound.binding))
+    report.print(limits)

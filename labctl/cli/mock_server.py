@@ -10,7 +10,7 @@ import typer
 
 from drivers.errors import ConfigError
 from labctl.cli.app import app, console
-from labctl.setup import SMU_MODELS
+from labctl.instruments import lookup, models
 from mock_hw import DeviceModel, RRAMArray, SimulatedBench
 from mock_hw.fpga.faults import FaultInjection
 from mock_hw.fpga.firmware import FpgaFirmware
@@ -25,8 +25,11 @@ def mock_server(
     pulse_port: Annotated[int, typer.Option(help="TCP port of the pulse generator.")] = 5026,
     fpga_port: Annotated[int, typer.Option(help="TCP port of the FPGA (socket:// URL).")] = 5027,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    smu_model: Annotated[str, typer.Option(help="keithley2400 or keithley2600b.")
-                         ] = "keithley2400",
+    smu_model: Annotated[str, typer.Option(
+        help=f"SMU model: {' or '.join(models('smu'))}.")] = "keithley2400",
+    pulse_model: Annotated[str, typer.Option(
+        help=f"Pulse-generator model: {' or '.join(models('pulse_generator'))}.")
+    ] = "keysight33500b",
     seed: Annotated[int, typer.Option(help="Seed of the simulated chip.")] = 0,
     tiles: Annotated[int, typer.Option(help="Number of 128 x 128 arrays on the board.")] = 64,
     formed: Annotated[bool, typer.Option(help="Start with every healthy cell formed.")] = False,
@@ -40,9 +43,8 @@ def mock_server(
     fault_seed: Annotated[int, typer.Option(help="Seed of the fault injection.")] = 0,
 ) -> None:
     """Serve the simulated chip's SMU, pulse generator and FPGA board on loopback ports."""
-    if smu_model not in SMU_MODELS:
-        raise ConfigError(f"--smu-model {smu_model!r} is unknown: use one of "
-                          f"{', '.join(SMU_MODELS)}")
+    smu_emulator, pulse_emulator = (lookup("smu", smu_model).emulator_class(),
+                                    lookup("pulse_generator", pulse_model).emulator_class())
     model = DeviceModel(tiles=tiles, formed_at_start=formed)
     sim = SimulatedBench(RRAMArray(model, seed))
     lock = threading.RLock()
@@ -51,9 +53,10 @@ def mock_server(
                                  delay_reply=late, delay=delay, seed=fault_seed)
     instrument_faults = InstrumentFaults(reply_delay=reply_delay, error_every=error_every)
     try:
-        instruments = serve_instruments(sim, smu_model=smu_model, host=host, smu_port=smu_port,
-                                        pulse_port=pulse_port, faults=instrument_faults,
-                                        lock=lock)
+        instruments = serve_instruments(
+            smu_emulator(sim, faults=instrument_faults, lock=lock),
+            pulse_emulator(sim, faults=instrument_faults, lock=lock),
+            host=host, smu_port=smu_port, pulse_port=pulse_port)
     except OSError as err:
         raise ConfigError(f"cannot listen on {host}:{smu_port}/{pulse_port} ({err}); "
                           "choose free ports with --smu-port/--pulse-port") from None
@@ -70,7 +73,7 @@ def mock_server(
         signal.signal(sig, lambda *_: stop.set())
     endpoints = instruments.endpoints
     typer.echo(f"smu   {smu_model:<15} {endpoints['smu']}")
-    typer.echo(f"pulse keysight33500b  {endpoints['pulse']}")
+    typer.echo(f"pulse {pulse_model:<15} {endpoints['pulse']}")
     typer.echo(f"fpga  {tiles} x 128 x 128    {fpga.endpoint}")
     typer.echo("ready")
     console.print("serving the simulated bench; Ctrl-C stops", style="dim")

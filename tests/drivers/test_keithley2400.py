@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.errors import ConfigError, IdentityMismatch, InstrumentError, SafetyLimitError
-from drivers.safety import SafetyLimits
+from drivers.errors import ConfigError, IdentityMismatch, InstrumentError, SafetyError
+from drivers.safety import Interlock, SafetyLimits
 from drivers.smu import Keithley2400
 from drivers.transport import LoopbackTransport
 from mock_hw.instruments import Keithley2400Emulator, Keysight33500BEmulator
@@ -21,13 +21,13 @@ def wire(bench):
 
 @pytest.fixture
 def smu(wire):
-    smu = Keithley2400(LoopbackTransport(wire), LIMITS)
+    smu = Keithley2400(LoopbackTransport(wire), Interlock(LIMITS))
     wire.clear()
     return smu
 
 
 def test_connect_checks_identity_resets_and_configures(wire):
-    Keithley2400(LoopbackTransport(wire), LIMITS, nplc=0.1)
+    Keithley2400(LoopbackTransport(wire), Interlock(LIMITS), nplc=0.1)
     assert wire.sent() == ["*IDN?", "*RST", "*CLS", ":SOUR:FUNC VOLT", ':SENS:FUNC "CURR"',
                            ":SENS:CURR:NPLC 0.1", ":FORM:ELEM CURR", "SYST:ERR?"]
 
@@ -58,8 +58,8 @@ def test_apply_voltage_then_measure(smu, wire, bench):
 
 
 @pytest.mark.parametrize(("voltage", "compliance", "error"), [
-    (0.6, 1e-4, SafetyLimitError),   # beyond the setup's |V| <= 0.5
-    (0.1, 2e-3, SafetyLimitError),   # compliance beyond the setup's 1 mA
+    (0.6, 1e-4, SafetyError),   # beyond the setup's |V| <= 0.5
+    (0.1, 2e-3, SafetyError),   # compliance beyond the setup's 1 mA
     (0.1, 0.0, ConfigError),         # below the instrument's compliance range
     (float("nan"), 1e-4, ConfigError),
 ])
@@ -70,7 +70,7 @@ def test_out_of_limit_request_sends_nothing(smu, wire, voltage, compliance, erro
 
 
 def test_safety_error_names_value_limit_and_fix(smu):
-    with pytest.raises(SafetyLimitError, match=r"0\.6 V.*±0\.5 V.*smu_voltage_max"):
+    with pytest.raises(SafetyError, match=r"0\.6 V.*±0\.5 V.*smu_voltage_max"):
         smu.source_voltage = 0.6
 
 
@@ -97,7 +97,7 @@ def test_output_off(smu, wire):
 
 def test_wrong_instrument_is_refused(bench):
     with pytest.raises(IdentityMismatch, match="33521B"):
-        Keithley2400(LoopbackTransport(Keysight33500BEmulator(bench).handle), LIMITS)
+        Keithley2400(LoopbackTransport(Keysight33500BEmulator(bench).handle), Interlock(LIMITS))
 
 
 def test_docstrings_state_units_and_range():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.errors import ConfigError, InstrumentError, SafetyLimitError
-from drivers.safety import SafetyLimits
+from drivers.errors import ConfigError, InstrumentError, SafetyError
+from drivers.safety import Interlock, SafetyLimits
 from drivers.smu import Keithley2600B
 from drivers.transport import LoopbackTransport
 from mock_hw.instruments import Keithley2600BEmulator
@@ -21,13 +21,13 @@ def wire(bench):
 
 @pytest.fixture
 def smu(wire):
-    smu = Keithley2600B(LoopbackTransport(wire), LIMITS)
+    smu = Keithley2600B(LoopbackTransport(wire), Interlock(LIMITS))
     wire.clear()
     return smu
 
 
 def test_connect_checks_identity_resets_and_configures(wire):
-    Keithley2600B(LoopbackTransport(wire), LIMITS, channel="b", nplc=0.5)
+    Keithley2600B(LoopbackTransport(wire), Interlock(LIMITS), channel="b", nplc=0.5)
     assert wire.sent() == ["*IDN?", "reset()", "errorqueue.clear()",
                            "smub.source.func = smub.OUTPUT_DCVOLTS", "smub.measure.nplc = 0.5",
                            "print(errorqueue.count)"]
@@ -60,7 +60,7 @@ def test_apply_voltage_then_measure(smu, wire, bench):
 
 
 def test_out_of_limit_request_sends_nothing(smu, wire):
-    with pytest.raises(SafetyLimitError):
+    with pytest.raises(SafetyError):
         smu.apply_voltage(-0.7, 1e-4)
     with pytest.raises(ConfigError):
         smu.compliance_current = 5.0
@@ -80,5 +80,5 @@ def test_tsp_error_becomes_instrument_error(smu, wire):
 
 def test_bad_channel_is_a_config_error(wire):
     with pytest.raises(ConfigError, match="'c'"):
-        Keithley2600B(LoopbackTransport(wire), LIMITS, channel="c")  # type: ignore[arg-type]
+        Keithley2600B(LoopbackTransport(wire), Interlock(LIMITS), channel="c")  # type: ignore[arg-type]
     assert wire.lines == []

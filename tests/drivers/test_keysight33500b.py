@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.errors import ConfigError, InstrumentError, SafetyLimitError
+from drivers.errors import ConfigError, InstrumentError, SafetyError
 from drivers.pulse import Keysight33500B
-from drivers.safety import SafetyLimits
+from drivers.safety import Interlock, SafetyLimits
 from drivers.transport import LoopbackTransport
 from mock_hw import Route
 from mock_hw.instruments import Keysight33500BEmulator
@@ -28,13 +28,13 @@ def wire(emulator):
 
 @pytest.fixture
 def pulser(wire):
-    pulser = Keysight33500B(LoopbackTransport(wire), LIMITS)
+    pulser = Keysight33500B(LoopbackTransport(wire), Interlock(LIMITS))
     wire.clear()
     return pulser
 
 
 def test_connect_arms_single_pulse_on_bus_trigger(wire):
-    Keysight33500B(LoopbackTransport(wire), LIMITS)
+    Keysight33500B(LoopbackTransport(wire), Interlock(LIMITS))
     assert wire.sent() == ["*IDN?", "*RST", "*CLS", "SOUR1:FUNC PULS", "OUTP1:LOAD INF",
                            "SOUR1:FUNC:PULS:PER 0.001", "SOUR1:BURS:MODE TRIG",
                            "SOUR1:BURS:NCYC 1", "TRIG1:SOUR BUS", "SOUR1:BURS:STAT ON",
@@ -83,8 +83,8 @@ def test_negative_pulse_idles_at_zero_with_inverted_polarity(pulser, wire, emula
 
 
 @pytest.mark.parametrize(("amplitude", "width", "edge", "error"), [
-    (3.5, 1e-6, None, SafetyLimitError),    # beyond the setup's 3 V
-    (2.0, 50e-6, None, SafetyLimitError),   # longer than the setup's 10 us
+    (3.5, 1e-6, None, SafetyError),    # beyond the setup's 3 V
+    (2.0, 50e-6, None, SafetyError),   # longer than the setup's 10 us
     (2.0, 1e-6, 5e-6, ConfigError),         # edge beyond the instrument's 1 us
     (0.0, 1e-6, None, ConfigError),
 ])

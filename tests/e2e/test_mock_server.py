@@ -8,25 +8,32 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from drivers.fpga import FpgaLink
+from drivers.errors import SafetyError
+from drivers.fpga import FpgaLink, WriteVerifyParams
 from drivers.pulse.keysight33500b import Keysight33500B
-from drivers.safety import SafetyLimits
+from drivers.safety import Interlock, SafetyLimits
 from drivers.smu.keithley2400 import Keithley2400
 from drivers.transport import VisaTransport
 from labctl.archive import Archive
+from labctl.backends import chip_bench
+from labctl.setup import load_setup
+from protocols.addressing import connect_row
 from tests.e2e.conftest import MockServer
+from tests.interlock import Transcript
 
 LIMITS = SafetyLimits(smu_voltage_max=0.5, pulse_voltage_max=4.0, pulse_width_min=20e-9,
                       pulse_width_max=10e-6)
 
 
 def test_select_set_and_read_a_cell_over_visa_and_serial(mock_server: MockServer) -> None:
+    interlock = Interlock(LIMITS)
     smu = Keithley2400(VisaTransport(f"TCPIP0::127.0.0.1::{mock_server.smu}::SOCKET",
-                                     name="smu", timeout=10), LIMITS)
+                                     name="smu", timeout=10), interlock)
     pulse = Keysight33500B(VisaTransport(f"TCPIP0::127.0.0.1::{mock_server.pulse}::SOCKET",
-                                         name="pulse", timeout=10), LIMITS)
-    fpga = FpgaLink.from_url(f"socket://127.0.0.1:{mock_server.fpga}", timeout=5)
+                                         name="pulse", timeout=10), interlock)
+    fpga = FpgaLink.from_url(f"socket://127.0.0.1:{mock_server.fpga}", interlock, timeout=5)
     try:
         assert "MODEL 2400" in smu.identity and "33521B" in pulse.identity
         assert fpga.identify().rows == 128
@@ -98,3 +105,24 @@ def test_chip_program_takes_write_verify_options_from_the_setup(mock_server: Moc
         config, writes = archive.config, archive.table("writes")
     assert (config["max_pulses"], config["reads"], config["scheme"]) == (6, 3, "igvva")
     assert writes.size == 32 and writes["pulses"].max() <= 6
+
+
+def test_no_request_beyond_a_terminal_limit_leaves_the_host(mock_server: MockServer,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """The issue's cases through mock-server: gate 4.5 V over a 4.0 V limit, a 3.8 V RESET
+    on a source line limited to 3.5 V, a write-verify whose gates reach 4.8 V."""
+    with chip_bench(load_setup(mock_server.setup)) as bench:
+        wire = Transcript(bench, monkeypatch)
+        with pytest.raises(SafetyError, match=r"4\.5 V.*gate.*±4 V"):
+            bench.fpga.set_gate(0, [1], [4.5])
+        bench.pulse.configure_pulse(3.8, 1e-6)
+        wire.sent.clear()
+        with pytest.raises(SafetyError, match=r"3\.8 V.*source line.*±3\.5 V"):
+            connect_row(bench.fpga, 0, 1, np.array([2]), 2.5, reset=True)
+        assert [name for name, _ in wire.sent] == ["fpga"] * 3  # select, two bit-line routes
+        wire.sent.clear()
+        bench.params = WriteVerifyParams(reset_gate=4.8, gate_max=4.6, reset_max=4.2)
+        with pytest.raises(SafetyError, match="write-verify"):
+            bench.program(np.arange(4), np.full(4, 40e-6), np.full(4, 44e-6), mode="fpga")
+        assert wire.sent == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,8 @@ from tests.e2e.conftest import MockServer
 
 def check(setup: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "labctl", "check", "--setup", str(setup)],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "160"})
 
 
 def one_error_line(run: subprocess.CompletedProcess[str]) -> str:
@@ -31,12 +33,37 @@ def test_check_names_every_instrument_and_leaves_the_bench_safe(
     assert "labctl-mock-fpga" in run.stdout and "left safe" in run.stdout
 
 
+def test_check_shows_which_limit_binds_on_each_terminal(mock_server: MockServer) -> None:
+    run = check(mock_server.setup)
+    assert run.returncode == 0, run.stderr
+    rows = {tuple(cell.strip() for cell in line.split("│")[1:4]): line
+            for line in run.stdout.splitlines() if line.count("│") == 5}
+    # the setup: SMU 0.5 V, pulses 4 V, bit lines 4 V, source lines 3.5 V, gates 4 V
+    assert "safety.smu_voltage_max" in rows["bit line", "SMU", "0.5 V"]
+    assert "safety.source_line_voltage_max" in rows["source line", "pulse generator", "3.5 V"]
+    both = rows["bit line", "pulse generator", "4 V"]
+    assert "safety.bit_line_voltage_max" in both and "safety.pulse_voltage_max" in both
+    assert "safety.gate_voltage_max" in rows["gate", "FPGA board", "4 V"]
+    assert "safety.pulse_width_min" in rows["shortest pulse", "FPGA board", "2e-08 s"]
+
+
 @pytest.mark.parametrize(("edit", "message"), [
     (('model = "keithley2400"', 'model = "keithley2450"'), "[smu.model]"),
     (("::SOCKET\"\ntimeout = 10.0\n[pulse", "::SOCKT\"\ntimeout = 10.0\n[pulse"),
      "malformed VISA resource"),
     (("pulse_voltage_max = 4.0", "pulse_voltage_max = 40.0"), "beyond what the pulse_generator"),
     (("pulse_width_min = 20e-9", "pulse_width_min = 1e-9"), "shorter than the keysight33500b"),
+    (("smu_voltage_max = 0.5", "smu_voltage_max = 250"), "beyond what the smu (keithley2400)"),
+    (("[safety]", "[programming]\nset_max = 4.5\n[safety]"),
+     "programming.set_max = 4.5 V is beyond safety.bit_line_voltage_max = 4 V"),
+    (("[safety]", "[programming]\nreset_gate = 4.8\n[safety]"),
+     "programming.reset_gate = 4.8 V is beyond safety.gate_voltage_max = 4 V"),
+    (("[safety]", "[programming]\nreset_max = 3.6\n[safety]"),
+     "programming.reset_max = 3.6 V is beyond safety.source_line_voltage_max = 3.5 V"),
+    (("[safety]", "[programming]\nv_read = 0.6\n[safety]"),
+     "programming.v_read = 0.6 V is beyond safety.smu_voltage_max = 0.5 V"),
+    (("[safety]", "[programming]\nset_width = 20e-6\n[safety]"),
+     "programming.set_width = 2e-05 s is outside"),
 ])
 def test_bad_setups_are_refused_before_anything_opens(
         mock_server: MockServer, edit: tuple[str, str], message: str) -> None:

@@ -8,11 +8,12 @@ from drivers.fpga import FpgaLink, LoopbackPort
 from mock_hw import DeviceModel, Route, RRAMArray, SimulatedBench
 from mock_hw.fpga.firmware import FpgaFirmware
 from protocols.addressing import by_row, connect_row, disconnect_row
+from tests.interlock import lax
 
 
 def _link() -> tuple[FpgaLink, SimulatedBench]:
     sim = SimulatedBench(RRAMArray(DeviceModel(rows=8, cols=8, tiles=2), seed=0))
-    return FpgaLink(LoopbackPort(FpgaFirmware(sim).handle)), sim
+    return FpgaLink(LoopbackPort(FpgaFirmware(sim).handle), lax()), sim
 
 
 def test_reset_routing_leaves_no_path_through_the_rest_of_the_row() -> None:

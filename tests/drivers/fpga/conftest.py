@@ -7,6 +7,7 @@ import pytest
 from drivers.fpga import FpgaLink, LoopbackPort
 from mock_hw import DeviceModel, RRAMArray, SimulatedBench
 from mock_hw.fpga import FpgaFirmware
+from tests.interlock import lax
 
 HEALTHY = DeviceModel(rows=16, cols=16, tiles=2, formed_at_start=True, stuck_lrs_fraction=0,
                       stuck_hrs_fraction=0)
@@ -19,4 +20,4 @@ def firmware() -> FpgaFirmware:
 
 @pytest.fixture
 def link(firmware: FpgaFirmware) -> FpgaLink:
-    return FpgaLink(LoopbackPort(firmware.handle))
+    return FpgaLink(LoopbackPort(firmware.handle), lax())

@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pytest
 
-from drivers.errors import SafetyLimitError
+from drivers.errors import SafetyError
 from drivers.fpga import (
     CELL_RESULT_DTYPE,
     FirmwareError,
@@ -18,15 +18,27 @@ from drivers.fpga import (
     ProtocolError,
     WriteVerifyParams,
 )
-from drivers.fpga.codec import Command, ErrorCode, FrameDecoder, Kind, encode_frame
+from drivers.fpga.codec import (
+    HEADER,
+    HOST_MAX_PAYLOAD,
+    VERSION,
+    Command,
+    ErrorCode,
+    FrameDecoder,
+    Kind,
+    crc16,
+    encode_frame,
+)
 from mock_hw import Route
 from mock_hw.fpga import FirmwareConfig, FpgaFirmware
+from tests.interlock import lax
 
 
 def test_identify_reports_the_board(link: FpgaLink) -> None:
     ident = link.identify()
     assert (ident.tiles, ident.rows, ident.cols) == (2, 16, 16)
-    assert ident.protocol_version == 1 and ident.name == "labctl-mock-fpga"
+    assert ident.protocol_version == 2 and ident.name == "labctl-mock-fpga"
+    assert (ident.width_min, ident.width_max) == pytest.approx((10e-9, 1e-3))
     assert ident.adc_bits == 14 and ident.dac_bits == 8
     assert ident.read_full_scale == pytest.approx(50e-6)
     assert ident.max_payload == 1 << 20
@@ -75,7 +87,7 @@ def test_mvm_matches_the_conductance_matrix(link: FpgaLink, firmware: FpgaFirmwa
 
 def test_large_requests_are_split_into_frames(firmware: FpgaFirmware) -> None:
     firmware = FpgaFirmware(firmware.bench, FirmwareConfig(max_payload=300))
-    link = FpgaLink(LoopbackPort(firmware.handle))
+    link = FpgaLink(LoopbackPort(firmware.handle), lax())
     link.identify()
     before = link.round_trips
     currents = link.read_cells(np.arange(200), 0.2)
@@ -107,7 +119,7 @@ def test_refused_request_raises_firmware_error_with_code() -> None:
         payload = ErrorCode.LIMIT.to_bytes(2, "little") + b"too hot"
         return encode_frame(Kind.NAK, req.command, req.seq, payload)
 
-    link = FpgaLink(LoopbackPort(refuse))
+    link = FpgaLink(LoopbackPort(refuse), lax())
     with pytest.raises(FirmwareError, match=r"LIMIT.*too hot") as info:
         link.identify()
     assert info.value.code == ErrorCode.LIMIT and link.retries == 0
@@ -115,19 +127,36 @@ def test_refused_request_raises_firmware_error_with_code() -> None:
 
 def test_silence_raises_link_timeout_after_bounded_retries() -> None:
     sent: list[bytes] = []
-    link = FpgaLink(LoopbackPort(lambda data: sent.append(data) or b""), retries=2)
+    link = FpgaLink(LoopbackPort(lambda data: sent.append(data) or b""), lax(), retries=2)
     with pytest.raises(LinkTimeout, match="IDENTIFY"):
         link.identify()
     assert len(sent) == 3 and len(set(sent)) == 1 and link.retries == 2
 
 
+def test_an_oversized_reply_is_discarded_and_reported_without_a_retry() -> None:
+    sent: list[bytes] = []
+
+    def huge(data: bytes) -> bytes:
+        sent.append(data)
+        (req,) = FrameDecoder().feed(data)
+        announced = HOST_MAX_PAYLOAD + 1
+        head = HEADER.pack(0xA5, VERSION, Kind.ACK, req.command, req.seq, announced, 0)[:10]
+        hidden = encode_frame(Kind.ACK, req.command, req.seq, b"")  # never to be decoded
+        return head + crc16(head).to_bytes(2, "little") + hidden + bytes(1000)
+
+    link = FpgaLink(LoopbackPort(huge), lax(), retries=3)
+    with pytest.raises(ProtocolError, match="announces"):
+        link.identify()
+    assert len(sent) == 1
+
+
 def test_wrong_protocol_version_is_reported() -> None:
     def old(data: bytes) -> bytes:
         (req,) = FrameDecoder().feed(data)
-        return encode_frame(Kind.ACK, req.command, req.seq, b"", version=2)
+        return encode_frame(Kind.ACK, req.command, req.seq, b"", version=3)
 
-    with pytest.raises(ProtocolError, match="version 2"):
-        FpgaLink(LoopbackPort(old)).identify()
+    with pytest.raises(ProtocolError, match="version 3"):
+        FpgaLink(LoopbackPort(old), lax()).identify()
 
 
 def test_invalid_requests_send_nothing(link: FpgaLink) -> None:
@@ -137,9 +166,9 @@ def test_invalid_requests_send_nothing(link: FpgaLink) -> None:
         link.select([512])
     with pytest.raises(InvalidRequestError, match="route target"):
         link.route(0, [0], [0], to="scope")
-    with pytest.raises(SafetyLimitError, match="nothing was sent"):
+    with pytest.raises(SafetyError, match="nothing was sent"):
         link.set_gate(0, [0], 6.0)
-    with pytest.raises(SafetyLimitError):
+    with pytest.raises(SafetyError):
         link.write_verify([0], 1e-5, 2e-5, WriteVerifyParams(reset_max=5.5))
     with pytest.raises(InvalidRequestError, match="repeat"):
         link.write_verify([1, 1], 1e-5, 2e-5, WriteVerifyParams())

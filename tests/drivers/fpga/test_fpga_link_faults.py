@@ -8,6 +8,7 @@ import pytest
 from drivers.fpga import FpgaLink, LinkTimeout, LoopbackPort, WriteVerifyParams
 from drivers.fpga.codec import Command
 from mock_hw.fpga import FaultInjection, FaultyLine, FpgaFirmware
+from tests.interlock import lax
 
 FAULTS = {
     "dropped requests": FaultInjection(drop_request=0.3, seed=1),
@@ -31,7 +32,7 @@ def _program_in_batches(link: FpgaLink, batches: int) -> np.ndarray:
 def test_retries_never_apply_a_pulse_twice(firmware: FpgaFirmware,
                                            faults: FaultInjection) -> None:
     line = FaultyLine(firmware.handle, faults)
-    link = FpgaLink(LoopbackPort(line), retries=8)
+    link = FpgaLink(LoopbackPort(line), lax(), retries=8)
     link.identify()
     results = _program_in_batches(link, batches=12)
     assert link.retries > 0
@@ -47,7 +48,7 @@ def test_lost_reply_is_answered_from_the_cache(firmware: FpgaFirmware) -> None:
         reply = firmware.handle(data)
         return b"" if data[3] == Command.WRITE_VERIFY else reply
 
-    link = FpgaLink(LoopbackPort(lose_write_verify_replies), retries=2)
+    link = FpgaLink(LoopbackPort(lose_write_verify_replies), lax(), retries=2)
     with pytest.raises(LinkTimeout, match="WRITE_VERIFY"):
         link.write_verify(np.arange(8), 40e-6, 44e-6, WriteVerifyParams())
     assert firmware.array.writes.sum() > 0
@@ -57,7 +58,7 @@ def test_lost_reply_is_answered_from_the_cache(firmware: FpgaFirmware) -> None:
 
 def test_without_retries_a_fault_surfaces(firmware: FpgaFirmware) -> None:
     link = FpgaLink(LoopbackPort(FaultyLine(firmware.handle, FaultInjection(drop_request=1.0))),
-                    retries=0)
+                    lax(), retries=0)
     with pytest.raises(LinkTimeout, match="IDENTIFY"):
         link.identify()
     assert link.round_trips == 1 and link.retries == 0

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 
 from drivers.pulse import Keysight33500B
-from drivers.safety import SafetyLimits
+from drivers.safety import Interlock, SafetyLimits
 from drivers.smu import Keithley2400, Keithley2600B
 from drivers.transport import VisaTransport
 from mock_hw import DeviceModel, Route, RRAMArray, SimulatedBench
-from mock_hw.instruments import serve_instruments
+from mock_hw.instruments import (
+    InstrumentServers,
+    Keithley2400Emulator,
+    Keithley2600BEmulator,
+    Keysight33500BEmulator,
+    serve_instruments,
+)
+from mock_hw.instruments.base import LineEmulator
 
 LIMITS = SafetyLimits(smu_voltage_max=0.5, pulse_voltage_max=3.0, pulse_width_max=10e-6)
 
@@ -26,14 +34,22 @@ def bench() -> SimulatedBench:
     return bench
 
 
-@pytest.mark.parametrize(("model", "driver"), [("keithley2400", Keithley2400),
-                                               ("keithley2600b", Keithley2600B)])
-def test_set_a_cell_and_read_it_through_pyvisa(bench, model, driver):
-    servers = serve_instruments(bench, smu_model=model, smu_port=0, pulse_port=0)
+def serve(bench: SimulatedBench, smu: type[LineEmulator] = Keithley2400Emulator
+          ) -> InstrumentServers:
+    lock = threading.RLock()
+    return serve_instruments(smu(bench, lock=lock), Keysight33500BEmulator(bench, lock=lock),
+                             smu_port=0, pulse_port=0)
+
+
+@pytest.mark.parametrize(("emulator", "driver"), [(Keithley2400Emulator, Keithley2400),
+                                                  (Keithley2600BEmulator, Keithley2600B)])
+def test_set_a_cell_and_read_it_through_pyvisa(bench, emulator, driver):
+    servers = serve(bench, emulator)
     try:
-        smu = driver(VisaTransport(servers.endpoints["smu"], name="smu", timeout=5), LIMITS)
+        interlock = Interlock(LIMITS)
+        smu = driver(VisaTransport(servers.endpoints["smu"], name="smu", timeout=5), interlock)
         pulser = Keysight33500B(VisaTransport(servers.endpoints["pulse"], name="pulse",
-                                              timeout=5), LIMITS)
+                                              timeout=5), interlock)
         bench.bl_route[0, 1] = Route.SMU
         smu.apply_voltage(0.1, 1e-3)
         before = smu.measure_current()
@@ -54,7 +70,7 @@ def test_set_a_cell_and_read_it_through_pyvisa(bench, model, driver):
 
 
 def test_endpoints_and_clean_stop(bench):
-    servers = serve_instruments(bench, smu_port=0, pulse_port=0)
+    servers = serve(bench)
     port = servers.smu.address[1]
     assert servers.endpoints["smu"] == f"TCPIP0::127.0.0.1::{port}::SOCKET"
     client = socket.create_connection(("127.0.0.1", port))
