@@ -171,22 +171,22 @@ class Interlock:
     def hold_route(self, tile: int, bit_lines: Sequence[int], source_lines: Sequence[int],
                    to: str) -> None:
         """Check a route about to be sent; until settled, the lines may carry either source."""
-        if to not in SOURCES:
+        source = _source(to)
+        if source is None:
             return
-        source: Source = to  # type: ignore[assignment]
-        for line, idx in (("bit_line", bit_lines), ("source_line", source_lines)):
+        for line, idx in _by_line(bit_lines, source_lines):
             if len(idx):
-                self._check_via(line, source, self.level(source))  # type: ignore[arg-type]
-        for line, idx in (("bit_line", bit_lines), ("source_line", source_lines)):
-            self._routed[source, line].update((tile, int(i)) for i in idx)  # type: ignore[index]
+                self._check_via(line, source, self.level(source))
+        for line, idx in _by_line(bit_lines, source_lines):
+            self._routed[source, line].update((tile, int(i)) for i in idx)
 
     def settle_route(self, tile: int, bit_lines: Sequence[int], source_lines: Sequence[int],
                      to: str) -> None:
         """Record a route the board acknowledged."""
-        for line, idx in (("bit_line", bit_lines), ("source_line", source_lines)):
+        for line, idx in _by_line(bit_lines, source_lines):
             lines = {(tile, int(i)) for i in idx}
             for source in SOURCES:
-                routed = self._routed[source, line]  # type: ignore[index]
+                routed = self._routed[source, line]
                 if source == to:
                     routed |= lines
                 else:
@@ -223,3 +223,16 @@ class Interlock:
                 f"it, beyond the setup's limit of ±{limit:g} V "
                 f"(safety.{self.limits.key(line)}); lower the level or route the line "
                 "elsewhere first; nothing was sent")
+
+
+def _source(route: str) -> Source | None:
+    """The instrument a route connects to, or None for ground and float."""
+    for source in SOURCES:
+        if route == source:
+            return source
+    return None
+
+
+def _by_line(bit_lines: Sequence[int], source_lines: Sequence[int]
+             ) -> tuple[tuple[Line, Sequence[int]], ...]:
+    return (("bit_line", bit_lines), ("source_line", source_lines))

@@ -41,13 +41,12 @@ class PathLimit:
 def path_limits(setup: Setup, board: Identity) -> list[PathLimit]:
     """Every (terminal, path) bound of the bench described by ``setup`` and ``board``."""
     s = setup.safety
-    smu_model = lookup("smu", setup.smu.model)
-    pulse_model = lookup("pulse_generator", setup.pulse_generator.model)
-    smu, pulse = smu_model.driver, pulse_model.driver
+    smu = lookup("smu", setup.smu.model)
+    pulse = lookup("pulse_generator", setup.pulse_generator.model)
     smu_out = (("safety.smu_voltage_max", s.smu_voltage_max),
-               (f"{smu_model.name} range", smu.source_voltage.validator.high))  # type: ignore[attr-defined]
+               (f"{smu.name} range", smu.range_of("source_voltage").high))
     pulse_out = (("safety.pulse_voltage_max", s.pulse_voltage_max),
-                 (f"{pulse_model.name} range", pulse.high_level.validator.high))  # type: ignore[attr-defined]
+                 (f"{pulse.name} range", pulse.range_of("high_level").high))
     rating = ("FPGA board v_max", board.v_max)
     out: list[PathLimit] = []
     for terminal, key in (("bit line", "bit_line_voltage_max"),
@@ -60,14 +59,14 @@ def path_limits(setup: Setup, board: Identity) -> list[PathLimit]:
                          (("safety.gate_voltage_max", s.gate_voltage_max), rating)))
     out.append(PathLimit("compliance", "SMU", "A", (
         ("safety.compliance_current_max", s.compliance_current_max),
-        (f"{smu_model.name} range", smu.compliance_current.validator.high))))  # type: ignore[attr-defined]
-    widths = pulse.pulse_width.validator  # type: ignore[attr-defined]
+        (f"{smu.name} range", smu.range_of("compliance_current").high))))
+    widths = pulse.range_of("pulse_width")
     out.append(PathLimit("shortest pulse", "pulse generator", "s", (
         ("safety.pulse_width_min", s.pulse_width_min),
-        (f"{pulse_model.name} range", widths.low)), smallest=False))
+        (f"{pulse.name} range", widths.low)), smallest=False))
     out.append(PathLimit("longest pulse", "pulse generator", "s", (
         ("safety.pulse_width_max", s.pulse_width_max),
-        (f"{pulse_model.name} range", widths.high))))
+        (f"{pulse.name} range", widths.high))))
     out.append(PathLimit("shortest pulse", "FPGA board", "s", (
         ("safety.pulse_width_min", s.pulse_width_min),
         ("FPGA board width_min", board.width_min)), smallest=False))

@@ -72,28 +72,24 @@ def load_setup(path: str | Path) -> Setup:
 def check_capabilities(setup: Setup, path: Path) -> None:
     """Refuse safety limits the configured instrument models cannot honour (their drivers'
     declared ranges)."""
-    smu = lookup("smu", setup.smu.model).driver
-    pulse = lookup("pulse_generator", setup.pulse_generator.model).driver
+    smu = lookup("smu", setup.smu.model)
+    pulse = lookup("pulse_generator", setup.pulse_generator.model)
     s = setup.safety
     checks = (
-        ("smu", setup.smu.model, "smu_voltage_max", s.smu_voltage_max,
-         smu.source_voltage.validator.high),  # type: ignore[attr-defined]
-        ("smu", setup.smu.model, "compliance_current_max", s.compliance_current_max,
-         smu.compliance_current.validator.high),  # type: ignore[attr-defined]
-        ("pulse_generator", setup.pulse_generator.model, "pulse_voltage_max",
-         s.pulse_voltage_max, pulse.high_level.validator.high),  # type: ignore[attr-defined]
-        ("pulse_generator", setup.pulse_generator.model, "pulse_width_max", s.pulse_width_max,
-         pulse.pulse_width.validator.high),  # type: ignore[attr-defined]
+        ("smu", smu, "smu_voltage_max", s.smu_voltage_max, "source_voltage"),
+        ("smu", smu, "compliance_current_max", s.compliance_current_max, "compliance_current"),
+        ("pulse_generator", pulse, "pulse_voltage_max", s.pulse_voltage_max, "high_level"),
+        ("pulse_generator", pulse, "pulse_width_max", s.pulse_width_max, "pulse_width"),
     )
-    for role, model, name, limit, most in checks:
+    for role, model, name, limit, setting in checks:
+        most = model.range_of(setting).high
         if limit > most:
             raise ConfigError(f"setup file {path}: safety.{name} = {limit:g} is beyond what the "
-                              f"{role} ({model}) can do ({most:g}); lower it")
-    shortest = pulse.pulse_width.validator.low  # type: ignore[attr-defined]
+                              f"{role} ({model.name}) can do ({most:g}); lower it")
+    shortest = pulse.range_of("pulse_width").low
     if s.pulse_width_min < shortest:
         raise ConfigError(f"setup file {path}: safety.pulse_width_min = {s.pulse_width_min:g} s "
-                          f"is shorter than the {setup.pulse_generator.model} can make "
-                          f"({shortest:g} s); raise it")
+                          f"is shorter than the {pulse.name} can make ({shortest:g} s); raise it")
 
 
 def check_programming(setup: Setup, path: Path) -> None:

@@ -44,7 +44,7 @@ from drivers.fpga.errors import (
     ProtocolError,
 )
 from drivers.fpga.writeverify import CellResults, WriteVerifyParams, empty_results
-from drivers.safety import Interlock
+from drivers.safety import Interlock, Terminal
 
 log = logging.getLogger("labctl.instrument.fpga")
 
@@ -252,14 +252,15 @@ class FpgaLink:
     def _check_tile(self, tile: int) -> None:
         self._indices("tile", tile, self.identity.tiles)
 
-    def _check_drive(self, terminal: str, what: str, volts: ArrayLike) -> NDArray[np.float64]:
+    def _check_drive(self, terminal: Terminal, what: str, volts: ArrayLike
+                     ) -> NDArray[np.float64]:
         """Check voltages the board drives onto ``terminal``: the setup's limit, then the
         board's own rating (IDENTIFY ``v_max``)."""
         v = np.atleast_1d(np.asarray(volts, dtype=np.float64)).ravel()
         if not v.size:
             return v
         largest = float(np.abs(v).max()) if np.all(np.isfinite(v)) else float("nan")
-        self.interlock.check_voltage(terminal, largest, what)  # type: ignore[arg-type]
+        self.interlock.check_voltage(terminal, largest, what)
         self._check_rating(terminal, what, largest)
         return v
 
