@@ -28,8 +28,9 @@ from drivers.roles import PulseGenerator
 from drivers.safety import Interlock
 from drivers.transport import LineTransport
 
-RESET_LEVEL = 0.05
-"""High level after ``*RST`` (V); the low level is its negative: 100 mVpp about 0 V."""
+RESET_LEVEL = 0.1
+"""High level after ``*RST`` at the chip (V), the low level its negative: 100 mVpp about 0 V
+into 50 ohm, which is 200 mVpp into the chip's high impedance."""
 
 
 class Keysight33500B(ScpiInstrument, PulseGenerator):
@@ -140,7 +141,9 @@ class Keysight33500B(ScpiInstrument, PulseGenerator):
         """Shape the next pulses: ``amplitude`` (V, signed, from 0 V), ``width`` and edges (s).
 
         Every value is checked against the instrument and the setup's limits before any
-        is written; ``edge_time`` None keeps the edges as they are.
+        is written; ``edge_time`` None keeps the edges as they are. An output left on by
+        ``fire`` is turned off first: between the level and polarity writes it would rest
+        away from 0 V on whatever is routed to it.
         """
         if amplitude == 0:
             raise ConfigError(f"{self.model}: a pulse needs a nonzero amplitude")
@@ -151,6 +154,8 @@ class Keysight33500B(ScpiInstrument, PulseGenerator):
         settings.pulse_width.validate(self, width)
         if edge_time is not None:
             settings.edge_time.validate(self, edge_time)
+        if self._output_on:
+            self.output_off()
         self._set_levels(high, low)
         self.polarity = "NORM" if amplitude >= 0 else "INV"
         self.pulse_width = width

@@ -22,13 +22,15 @@ class VoltageSourceMeter(Instrument, SourceMeter):
     def apply_voltage(self, voltage: float, compliance_current: float) -> None:
         """Source ``voltage`` (V) limited to ``compliance_current`` (A), output on.
 
-        Both values are checked before either is written; the limit is set first so the
-        new voltage never drives more than the new compliance.
+        Both values are checked before either is written; the limit is set first, and the
+        error queue read, so the new voltage never drives more than the new compliance (an
+        instrument that refused the limit raises before anything is sourced).
         """
         settings = type(self)
         settings.source_voltage.validate(self, voltage)
         settings.compliance_current.validate(self, compliance_current)
         self.compliance_current = compliance_current
+        self.check_errors()
         self.source_voltage = voltage
         if not self._output_on:
             self.output_enabled = True

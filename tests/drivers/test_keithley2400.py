@@ -51,8 +51,8 @@ def test_property_transcript(smu, wire, name, value, set_line, get_line, reply):
 def test_apply_voltage_then_measure(smu, wire, bench):
     smu.apply_voltage(0.1, 1e-3)
     current = smu.measure_current()
-    assert wire.sent() == [":SENS:CURR:PROT 0.001", ":SOUR:VOLT:LEV 0.1", ":OUTP ON",
-                           "SYST:ERR?", ":READ?"]
+    assert wire.sent() == [":SENS:CURR:PROT 0.001", "SYST:ERR?", ":SOUR:VOLT:LEV 0.1",
+                           ":OUTP ON", "SYST:ERR?", ":READ?"]
     g = bench.array.conductance([5])[0]
     assert current == pytest.approx(0.1 * g, rel=0.1)
 

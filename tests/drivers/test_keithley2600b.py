@@ -53,7 +53,8 @@ def test_property_transcript(smu, wire, name, value, set_line, get_line, reply):
 def test_apply_voltage_then_measure(smu, wire, bench):
     smu.apply_voltage(0.1, 1e-3)
     current = smu.measure_current()
-    assert wire.sent() == ["smua.source.limiti = 0.001", "smua.source.levelv = 0.1",
+    assert wire.sent() == ["smua.source.limiti = 0.001", "print(errorqueue.count)",
+                           "smua.source.levelv = 0.1",
                            "smua.source.output = smua.OUTPUT_ON", "print(errorqueue.count)",
                            "print(smua.measure.i())"]
     assert current == pytest.approx(0.1 * bench.array.conductance([5])[0], rel=0.1)
