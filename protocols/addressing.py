@@ -14,6 +14,8 @@ def by_row(cells: NDArray[np.int64], rows: int, cols: int
            ) -> Iterator[tuple[int, int, NDArray[np.int64]]]:
     """Group flat cell indices by (tile, row), yielding (tile, row, columns)."""
     tile_row, col = np.divmod(np.asarray(cells, dtype=np.int64), cols)
+    if not tile_row.size:
+        return
     order = np.argsort(tile_row, kind="stable")
     keys, starts = np.unique(tile_row[order], return_index=True)
     for key, part in zip(keys, np.split(order, starts[1:]), strict=True):

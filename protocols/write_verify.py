@@ -14,7 +14,13 @@ from typing import Protocol
 
 import numpy as np
 
-from drivers.fpga.writeverify import CELL_RESULT_DTYPE, CellResults, Scheme, WriteVerifyParams
+from drivers.fpga.writeverify import (
+    CELL_RESULT_DTYPE,
+    MAX_WAITS,
+    CellResults,
+    Scheme,
+    WriteVerifyParams,
+)
 
 
 class HostOps(Protocol):
@@ -99,6 +105,15 @@ def _step(c: _Cell, p: WriteVerifyParams, ops: HostOps) -> None:
     c.time += ops.clock() - t0
 
 
+def _verify_after_wait(c: _Cell, p: WriteVerifyParams, ops: HostOps) -> bool:
+    """Verify an accepted cell again after a wait; it stays successful only if in band."""
+    t0 = ops.clock()
+    c.g = ops.read(c.cell, p.v_read, p.reads)
+    c.time += p.wait + ops.clock() - t0
+    c.success = c.in_band(c.g)
+    return c.success
+
+
 def write_verify_host(cells: Sequence[int], lo: Sequence[float], hi: Sequence[float],
                       params: WriteVerifyParams, ops: HostOps,
                       gate_start: Sequence[float] | None = None,
@@ -106,7 +121,8 @@ def write_verify_host(cells: Sequence[int], lo: Sequence[float], hi: Sequence[fl
     """Program each cell into its band [lo, hi] (S); one result record per cell.
 
     With ``params.wait`` > 0 the batch is verified again after the wait, and cells that
-    drifted out of band resume with their remaining pulses, as the firmware does.
+    drifted out of band resume with their remaining pulses and are waited for again, at most
+    ``MAX_WAITS`` waits in all, as the firmware does (SPEC.md section 6).
     """
     starts = [params.gate_start] * len(cells) if gate_start is None else gate_start
     state = [_Cell(int(c), float(a), float(b), params.gate_start if math.isnan(g) else float(g))
@@ -116,18 +132,18 @@ def write_verify_host(cells: Sequence[int], lo: Sequence[float], hi: Sequence[fl
         if on_cell is not None:
             on_cell(i + 1)
     pending = [c for c in state if c.success] if params.wait > 0 else []
+    waits = 0
     while pending:
         ops.wait(params.wait)
-        resumed = []
-        for c in pending:
-            c.time += params.wait
-            c.g = ops.read(c.cell, params.v_read, params.reads)
-            if not c.in_band(c.g):
-                pulses = c.pulses
-                _step(c, params, ops)
-                if c.success and c.pulses > pulses:
-                    resumed.append(c)
-        pending = resumed
+        waits += 1
+        drifted = [c for c in pending if not _verify_after_wait(c, params, ops)]
+        pending = []
+        if waits < MAX_WAITS:
+            for c in drifted:
+                if c.pulses < params.max_pulses:
+                    _step(c, params, ops)
+                    if c.success:
+                        pending.append(c)
     out = np.zeros(len(state), CELL_RESULT_DTYPE)
     for i, c in enumerate(state):
         out[i] = (c.cell, c.success, c.pulses, c.set_pulses, c.reset_pulses, c.reversals,

@@ -120,6 +120,9 @@ REACHES: dict[str, tuple[Terminal, ...]] = {
 grounded, RESET on the source line with the bit line grounded, gates on the word line."""
 
 
+MAX_WAITS = 4
+"""Most waits of wait-then-verify in one batch (SPEC.md section 6)."""
+
 CELL_RESULT_DTYPE = np.dtype([
     ("cell", np.int64),
     ("success", np.bool_),
