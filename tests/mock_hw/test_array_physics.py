@@ -154,13 +154,22 @@ def test_relaxation_spread_grows_with_log_time(make_array) -> None:
 
 
 def test_reprogramming_restarts_relaxation(make_array) -> None:
+    """A cell reprogrammed at t = 1e4 s relaxes from then on: over the next 10 s its G moves
+    by (mu + a z) log10(1 + 10 / t0), about 1 uS spread, as a fresh cell does. Were the clock
+    not restarted, it would be 4 decades into its old relaxation and hardly move at all."""
     array = make_array()
+    m = array.model
     array.set_pulse(None, SET_V_BL, 1.2, WIDTH)
     array.advance(1e4)
     array.reset_pulse(None, 2.0, RESET_V_GATE, WIDTH)
     g0 = array.conductance()
     array.advance(1e-4)  # relaxation over 1e-4 s is below 1e-4 decades: nothing yet
     np.testing.assert_allclose(array.conductance(), g0, atol=1e-9)
+    array.advance(10.0)
+    drift = array.conductance() - g0
+    decades = np.log10(1 + 10.0 / m.relax_t0)
+    assert np.std(drift) == pytest.approx(m.relax_sigma_per_decade * decades, rel=0.1)
+    assert np.mean(drift) == pytest.approx(m.relax_mu_per_decade * decades, abs=0.1e-6)
 
 
 def test_device_past_its_endurance_budget_stops_switching(make_array) -> None:
