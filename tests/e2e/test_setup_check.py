@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import MockServer
+from tests.e2e.conftest import SETUP, MockServer, free_ports
 
 
 def check(setup: Path) -> subprocess.CompletedProcess[str]:
@@ -66,11 +66,15 @@ def test_check_shows_which_limit_binds_on_each_terminal(mock_server: MockServer)
      "programming.set_width = 2e-05 s is outside"),
 ])
 def test_bad_setups_are_refused_before_anything_opens(
-        mock_server: MockServer, edit: tuple[str, str], message: str) -> None:
-    text = mock_server.setup.read_text()
+        tmp_path: Path, edit: tuple[str, str], message: str) -> None:
+    """No server listens on the setup's ports: a setup not refused on load would fail on
+    connecting instead, with another message."""
+    smu, pulse, fpga = free_ports(3)
+    text = SETUP.format(smu=smu, pulse=pulse, fpga=fpga, tiles=4, smu_model="keithley2400")
     assert edit[0] in text
-    mock_server.setup.write_text(text.replace(edit[0], edit[1], 1))
-    assert message in one_error_line(check(mock_server.setup))
+    setup = tmp_path / "setup.toml"
+    setup.write_text(text.replace(edit[0], edit[1], 1))
+    assert message in one_error_line(check(setup))
 
 
 def test_a_wrong_identity_is_named(mock_server: MockServer) -> None:
