@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
 
@@ -111,10 +112,12 @@ def check_programming(setup: Setup, path: Path) -> None:
 
 
 def _first_error(err: ValidationError) -> str:
-    """The first validation error as ``[key] message``, naming the known models for a model
-    that is missing or unknown."""
-    first = err.errors()[0]
-    loc = [str(p) for p in first["loc"]]
+    """The first validation error as ``[key] message``: an unknown key first (with the key it
+    was probably meant to be), and the known models for a model that is missing or unknown."""
+    errors = err.errors()
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+    first = (unknown or errors)[0]
+    loc = _key(first["loc"])
     kind = first["type"]
     if kind in ("union_tag_invalid", "union_tag_not_found") or (
             loc[-1:] == ["model"] and kind == "literal_error"):
@@ -123,5 +126,20 @@ def _first_error(err: ValidationError) -> str:
         given = first["ctx"].get("tag", first["input"]) if kind != "union_tag_not_found" else None
         problem = "no model given" if given is None else f"unknown model {given!r}"
         return (f"[{role}.model] {problem}; known {role.replace('_', ' ')} models: {known}")
+    if kind == "extra_forbidden":
+        missing = [_key(e["loc"])[-1] for e in errors
+                   if e["type"] == "missing" and _key(e["loc"])[:-1] == loc[:-1]]
+        meant = difflib.get_close_matches(loc[-1], missing, n=1)
+        hint = f"; did you mean {meant[0]!r}?" if meant else "; remove it or check its spelling"
+        return f"[{'.'.join(loc)}] unknown key{hint}"
     message = str(first["msg"]).removeprefix("Value error, ")
     return f"[{'.'.join(loc)}] {message}"
+
+
+def _key(loc: tuple[int | str, ...]) -> list[str]:
+    """A setup key from a validation error's location, without the model tag pydantic adds
+    inside an instrument section (``smu.keithley2400.resource`` is ``smu.resource``)."""
+    key = [str(part) for part in loc]
+    if len(key) > 1 and key[0] in ("smu", "pulse_generator") and key[1] in models(key[0]):
+        del key[1]
+    return key

@@ -60,7 +60,10 @@ def test_the_mock_backend_has_the_limits_of_the_mock_server_setup() -> None:
     ('model = "keysight33500b"', 'model = "rigol"',
      "[pulse_generator.model] unknown model 'rigol'; known pulse generator models: "
      "keysight33500b"),
-    ('channel = "a"', 'channel = "c"', "[smu.keithley2600b.channel]"),
+    ('channel = "a"', 'channel = "c"', "[smu.channel]"),
+    ("resource = ", "resorce = ", "[smu.resorce] unknown key; did you mean 'resource'?"),
+    ("[safety]", "[safety]\nbit_line_max = 3.0",
+     "[safety.bit_line_max] unknown key; remove it or check its spelling"),
 ])
 def test_a_setup_beyond_its_limits_is_refused_in_one_line(
         tmp_path: Path, old: str, new: str, message: str) -> None:
