@@ -121,13 +121,18 @@ class Setting:
 
     def validate(self, instrument: Instrument, value: Any) -> Any:
         """Check ``value`` against the instrument's range, then the setup's safety limits."""
+        value = self._check(instrument, value)
+        if self.level is not None:
+            instrument.interlock.check_level(self.level, value)
+        return value
+
+    def _check(self, instrument: Instrument, value: Any) -> Any:
+        """The checks of ``validate`` that do not depend on the output level."""
         owner = f"{type(instrument).__name__}.{self.name}"
         if self.validator is not None:
             value = self.validator.check(owner, value)
         if self.safety is not None:
             self.safety(instrument.interlock, value)
-        if self.level is not None:
-            instrument.interlock.check_level(self.level, value)
         return value
 
     def settle(self, instrument: Instrument, value: float) -> None:
@@ -146,8 +151,8 @@ class Setting:
     def __set__(self, instrument: Instrument, value: Any) -> None:
         if self.set_cmd is None:
             raise AttributeError(f"{type(instrument).__name__}.{self.name} is read-only")
-        value = self.validate(instrument, value)
-        if self.level is not None:
+        value = self._check(instrument, value)
+        if self.level is not None:  # checks the level, and holds it until the write is done
             instrument.interlock.hold_level(self.level, (id(instrument), self.name), value)
         wire = self.values[value] if self.values is not None else wire_number(value)
         instrument.write(self.set_cmd.format(value=wire, **instrument.command_fields()))

@@ -82,8 +82,8 @@ class Bench:
                       else calibration.start_gate(lo, hi, self.params.scheme))
         if mode == "fpga":
             return self.fpga.write_verify(cells, lo, hi, self.params, gate_start=gate_start)
-        self.fpga.interlock.check_batch("write-verify", self.params.reaches(
-            () if gate_start is None else gate_start), self.params.widths())
+        self.fpga.interlock.check_batch("write-verify", self.params.reaches(gate_start),
+                                        self.params.widths())
         try:
             return write_verify_host(cells, lo, hi, self.params, _HostOps(self), gate_start,
                                      on_cell)

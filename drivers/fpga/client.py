@@ -44,7 +44,7 @@ from drivers.fpga.errors import (
     ProtocolError,
 )
 from drivers.fpga.writeverify import CellResults, WriteVerifyParams, empty_results
-from drivers.safety import Interlock, Terminal
+from drivers.safety import SOURCES, Interlock, Terminal
 
 log = logging.getLogger("labctl.instrument.fpga")
 
@@ -434,7 +434,8 @@ class FpgaLink:
             raise InvalidRequestError("per-cell gate_start must be >= 0 V")
         reaches = params.reaches(given)
         self.interlock.check_batch("write-verify", reaches, params.widths())
-        name, terminal, volts = max(reaches, key=lambda r: r[2])
+        name, terminal, volts = max((r for r in reaches if r[1] not in SOURCES),
+                                    key=lambda r: r[2])
         self._check_rating(terminal, f"write-verify {name}", volts)
         self._check_widths("write-verify", params.widths())
         room = self._payload_room()

@@ -84,7 +84,7 @@ class WriteVerifyParams:
                     f"{start}={getattr(self, start)} exceeds {stop}={getattr(self, stop)}: "
                     f"lower the start or raise the ceiling")
 
-    def reaches(self, gate_starts: ArrayLike = ()) -> list[Reach]:
+    def reaches(self, gate_starts: ArrayLike | None = None) -> list[Reach]:
         """Every voltage the algorithm can apply, with the terminal it reaches (V), including
         per-cell SET gate starts (NaN: the block's).
 
@@ -94,7 +94,7 @@ class WriteVerifyParams:
         """
         out: list[Reach] = [(name, terminal, getattr(self, name))
                             for name, terminals in REACHES.items() for terminal in terminals]
-        given = np.asarray(gate_starts, dtype=np.float64).ravel()
+        given = np.asarray(() if gate_starts is None else gate_starts, dtype=np.float64).ravel()
         given = given[~np.isnan(given)]
         if given.size:
             out.append(("per-cell gate_start", "gate", float(np.max(np.abs(given)))))
