@@ -126,3 +126,19 @@ def test_no_request_beyond_a_terminal_limit_leaves_the_host(mock_server: MockSer
         with pytest.raises(SafetyError, match="write-verify"):
             bench.program(np.arange(4), np.full(4, 40e-6), np.full(4, 44e-6), mode="fpga")
         assert wire.sent == []
+
+
+def test_a_procedure_beyond_a_terminal_limit_is_one_line_and_exit_2(mock_server: MockServer,
+                                                                    tmp_path: Path) -> None:
+    """Forming ramps to 4.0 V; a bench whose bit lines take 3.5 V refuses it before a pulse."""
+    text = mock_server.setup.read_text()
+    mock_server.setup.write_text(text.replace("bit_line_voltage_max = 4.0",
+                                              "bit_line_voltage_max = 3.5"))
+    run = subprocess.run(
+        [sys.executable, "-m", "labctl", "program", "--backend", "chip", "--setup",
+         str(mock_server.setup), "--rows", "0:2", "--cols", "0:2",
+         "--out", str(tmp_path / "refused.h5")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2, run.stderr
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in run.stderr
+    assert "forming ramp 4 V on the bit line" in errors[0] and "±3.5 V" in errors[0]
