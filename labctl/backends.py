@@ -20,6 +20,7 @@ from drivers.resilient import RetryingPulseGenerator, RetryingSourceMeter
 from drivers.roles import BenchInstrument, PulseGenerator, SourceMeter
 from drivers.safety import Interlock, SafetyLimits
 from drivers.transport import LineTransport, LoopbackTransport, VisaTransport
+from labctl.archive.provenance import Provenance
 from labctl.bench import Bench, BenchClock
 from labctl.instruments import Role, VisaInstrument, lookup
 from labctl.setup import Setup, load_setup
@@ -90,7 +91,19 @@ def simulated_bench(sim: SimulatedBench, limits: SafetyLimits = MOCK_LIMITS) -> 
                  RetryingPulseGenerator(cast(PulseGenerator,
                                              emulated("pulse_generator", MOCK_PULSE))),
                  FpgaLink(LoopbackPort(FpgaFirmware(sim).handle), interlock),
-                 BenchClock(now=lambda: array.clock, sleep=array.advance), backend="mock")
+                 BenchClock(now=lambda: array.clock, sleep=array.advance), backend="mock",
+                 simulation=array)
+
+
+def run_provenance(bench: Bench, setup: Path | None, sample: str | None,
+                   operator: str | None) -> Provenance:
+    """What an archive records of the run's circumstances: who ran it on which chip, the
+    setup file verbatim and every write-verify and forming setting the bench uses."""
+    text = setup.read_text(encoding="utf-8") if setup is not None else ""
+    chip_id = load_setup(setup).chip.id if setup is not None else "simulated"
+    given = {"operator": operator} if operator else {}
+    return Provenance(sample=sample or chip_id, setup_text=text,
+                      parameters=bench.parameters(), **given)
 
 
 def _visa(name: str, inst: VisaInstrument) -> LineTransport:

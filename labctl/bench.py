@@ -7,9 +7,9 @@ SMU and pulse-generator outputs off, every line grounded and every gate off.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Self
+from typing import Any, Literal, Protocol, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,6 +18,7 @@ from drivers.errors import LabError
 from drivers.fpga.client import FpgaLink
 from drivers.fpga.writeverify import CellResults, WriteVerifyParams
 from drivers.resilient import RetryingPulseGenerator, RetryingSourceMeter
+from labctl.archive.provenance import parameter_table
 from protocols.addressing import connect_row, disconnect_row
 from protocols.calibration import GateCalibration, calibrate_gate, sample_cells
 from protocols.forming import FormingParams, form_cells
@@ -27,6 +28,18 @@ log = logging.getLogger(__name__)
 
 READ_GATE = 2.5
 """Gate voltage for an SMU read: transistor fully on, so the cell alone sets the current."""
+
+
+class Simulation(Protocol):
+    """The simulated chip behind a mock bench: its full state, for exact checkpoints."""
+
+    def state(self) -> dict[str, NDArray[Any]]:
+        """Every array and generator state the simulation's future depends on."""
+        ...
+
+    def load_state(self, state: Mapping[str, NDArray[Any]]) -> None:
+        """Continue exactly where :meth:`state` was taken."""
+        ...
 
 
 @dataclass
@@ -49,11 +62,18 @@ class Bench:
     params: WriteVerifyParams = field(default_factory=WriteVerifyParams)
     forming: FormingParams = field(default_factory=FormingParams)
     read_compliance: float = 1e-3
+    simulation: Simulation | None = None
+    """The simulated chip on the mock backend (None on a real bench)."""
 
     def __post_init__(self) -> None:
         info = self.fpga.identify()
         self.geometry = (info.tiles, info.rows, info.cols)
         self.fpga.safe_state()
+
+    def parameters(self) -> dict[str, dict[str, tuple[Any, str]]]:
+        """Every write-verify and forming setting as (value, unit), for the archive."""
+        return {"write_verify": parameter_table(self.params),
+                "forming": parameter_table(self.forming)}
 
     @property
     def identities(self) -> dict[str, str]:
@@ -75,9 +95,10 @@ class Bench:
 
     def program(self, cells: NDArray[np.int64], lo: NDArray[np.float64], hi: NDArray[np.float64],
                 *, mode: Literal["fpga", "host"], calibration: GateCalibration | None = None,
-                on_cell: Callable[[int], None] | None = None) -> CellResults:
+                on_result: Callable[[CellResults], None] | None = None) -> CellResults:
         """Write-verify each cell into its band [lo, hi] (S), offloaded or pulse by pulse;
-        a gate ``calibration`` gives each cell its own SET gate start."""
+        a gate ``calibration`` gives each cell its own SET gate start. Pulse by pulse,
+        ``on_result`` gets each cell's record once it is final."""
         gate_start = (None if calibration is None
                       else calibration.start_gate(lo, hi, self.params.scheme))
         if mode == "fpga":
@@ -86,7 +107,7 @@ class Bench:
                                         self.params.widths())
         try:
             return write_verify_host(cells, lo, hi, self.params, _HostOps(self), gate_start,
-                                     on_cell)
+                                     on_result)
         finally:
             self.smu.output_off()
             self.fpga.safe_state()

@@ -13,7 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from drivers.fpga.writeverify import Scheme, WriteVerifyParams
 from labctl.archive import ArchiveWriter
-from labctl.archive.schema import LEVEL_DTYPE, VERIFY_DTYPE, WRITE_DTYPE, Layout, program_layout
+from labctl.archive.schema import (
+    LEVEL_DTYPE,
+    VERIFY_DTYPE,
+    WRITE_DTYPE,
+    Layout,
+    map_path,
+    program_layout,
+)
 from labctl.bench import Bench
 from labctl.region import Region, target_pattern
 from labctl.reports.program import program_summary
@@ -104,6 +111,7 @@ def run_program(config: ProgramConfig, bench: Bench, archive: ArchiveWriter,
     levels["centre"] = plan.centres
     levels["lo"], levels["hi"] = plan.band(levels["level"])
     archive.append("levels", levels)
+    archive.commit()
 
     phase = PhaseLog(bench, progress)
     with phase("forming", 1):
@@ -113,13 +121,15 @@ def run_program(config: ProgramConfig, bench: Bench, archive: ArchiveWriter,
 
     lo, hi = plan.band(targets)
     with phase("programming", cells.size) as done:
+        log = WriteLog(archive, targets, rows, cols, done)
         for start in range(0, cells.size, config.chunk):
             part = slice(start, start + config.chunk)
             records = bench.program(cells[part], lo[part], hi[part], mode=config.mode,
-                                    calibration=calibration)
-            archive.append("writes", _write_rows(records, targets[part], rows, cols))
-            done(start + records.size)
-        archive.flush()
+                                    calibration=calibration,
+                                    on_result=log.add if config.mode == "host" else None)
+            if config.mode == "fpga":
+                log.add(records)
+        archive.commit()
 
     t_programmed = bench.clock()
     with phase("reading back", 1):
@@ -128,8 +138,26 @@ def run_program(config: ProgramConfig, bench: Bench, archive: ArchiveWriter,
         with phase("waiting", 1):
             bench.wait(config.wait - (bench.clock() - t_programmed))
             _read_back(bench, archive, cells, targets, delay=config.wait, region=None)
-    archive.flush()
+    archive.commit()
     return ProgramResult(summary=_summary_from(archive, bench, phase.stats), plan=plan)
+
+
+@dataclass
+class WriteLog:
+    """Archives write-verify records in programming order as they become final."""
+
+    archive: ArchiveWriter
+    targets: np.ndarray
+    rows: int
+    cols: int
+    done: Callable[[int], None]
+    written: int = 0
+
+    def add(self, records: np.ndarray) -> None:
+        levels = self.targets[self.written:self.written + records.size]
+        self.archive.append("writes", _write_rows(records, levels, self.rows, self.cols))
+        self.written += records.size
+        self.done(self.written)
 
 
 def _write_rows(records: np.ndarray, levels: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -150,7 +178,7 @@ def _read_back(bench: Bench, archive: ArchiveWriter, cells: np.ndarray, levels: 
     rows["cell"], rows["level"], rows["delay"], rows["g"] = cells, levels, delay, g
     archive.append("verify", rows)
     if region is not None:
-        archive.write(f"maps/tile{region.tile}", g.reshape(region.shape),
+        archive.write(map_path(region.tile), g.reshape(region.shape),
                       (slice(region.row_start, region.row_stop),
                        slice(region.col_start, region.col_stop)))
 

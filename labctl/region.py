@@ -27,6 +27,11 @@ class Region:
         c0, c1 = _span("--cols", cols)
         return cls(tile, r0, r1, c0, c1)
 
+    @property
+    def size(self) -> int:
+        """Number of cells."""
+        return (self.row_stop - self.row_start) * (self.col_stop - self.col_start)
+
     def check(self, tiles: int, rows: int, cols: int) -> None:
         """Raise ConfigError unless the region lies inside a chip of this geometry."""
         if not 0 <= self.tile < tiles:

@@ -32,6 +32,7 @@ class FpgaSetup(_Strict):
 class ChipSetup(_Strict):
     """Geometry of the chip(s) on the bench; tiles are numbered as the FPGA numbers them."""
 
+    id: str = Field("", max_length=200, description="Chip or sample id, recorded in archives.")
     tiles: int = Field(1, ge=1, le=1024)
     rows: int = Field(128, ge=1, le=4096)
     cols: int = Field(128, ge=1, le=4096)

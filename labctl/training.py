@@ -6,13 +6,16 @@ import logging
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
 from drivers.errors import LabError
+from labctl.archive.provenance import Provenance
 from labctl.datasets import TaskData
-from labctl.learning.archive import TrainArchive
+from labctl.learning.archive import Origin, TrainArchive
 from labctl.learning.backends import make_weight_store
+from labctl.learning.chip_store import ChipStore
 from labctl.learning.config import TrainConfig
 from labctl.learning.store import WeightStore
 from labctl.learning.trainer import EpochRecord, Resume, Trainer, TrainingStopped, TrainResult
@@ -23,30 +26,39 @@ log = logging.getLogger(__name__)
 def run_training(config: TrainConfig, data: Sequence[TaskData], out: Path,
                  resume: Resume | None = None,
                  on_batch: Callable[[str, int], None] | None = None,
-                 on_epoch: Callable[[EpochRecord], None] | None = None) -> TrainResult:
-    """Train, archiving every epoch and checkpoint in ``out``; the bench is always left safe.
+                 on_epoch: Callable[[EpochRecord], None] | None = None, *,
+                 origin: Origin | None = None,
+                 provenance: Provenance | None = None) -> TrainResult:
+    """Train, archiving every epoch with its checkpoint in ``out``; the bench is always left
+    safe.
 
-    Resuming writes the continued run to a new file that takes ``out``'s place only once it
-    holds everything ``out`` held, so no data is lost if the resume itself is killed.
-    Ctrl-C stops after the current step with the archive closed as "interrupted".
+    Resuming (``resume`` and the ``origin`` archive it came from) rewrites ``out`` in one
+    atomic step once the new file holds everything the old one held, so no data is lost if
+    the resume itself is killed. Ctrl-C stops after the current step with the archive closed
+    as "interrupted"; a second Ctrl-C interrupts at once, closing it the same way.
     """
     store = make_weight_store(config)
     try:
         trainer = Trainer(config, data, store)
-        target = out if resume is None else out.with_suffix(".resuming.h5")
-        archive = TrainArchive(target, trainer, store.identities())
+        if resume is not None:
+            trainer.load_state(resume.state)
+        provenance = provenance or Provenance()
+        if isinstance(store, ChipStore):
+            provenance = replace(provenance, parameters=store.bench.parameters())
+        archive = TrainArchive(out, trainer, store.identities(), provenance, origin)
         try:
             if resume is not None:
-                trainer.load_state(resume.state)
                 archive.carry_over(out, trainer, resume)
-                archive.writer.move_to(out)
             with _stop_on_interrupt(trainer):
                 result = trainer.run(on_batch, on_epoch, archive.epoch_done, resume)
-        except TrainingStopped:
+        except (TrainingStopped, KeyboardInterrupt):
             archive.close("interrupted", {})
             raise
-        except BaseException:
-            archive.abandon()
+        except LabError as err:
+            archive.fail(str(err))
+            raise
+        except BaseException as err:
+            archive.fail(f"unexpected {type(err).__name__}: {err}")
             raise
         archive.close("complete", archive.summary(result, store.link_stats()))
     except BaseException:

@@ -15,7 +15,7 @@ G(t) = G_prog + (mu + a z) log10(1 + (t - t_prog) / t0), z ~ Normal(0, 1).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -417,3 +417,51 @@ class RRAMArray:
             self._check_tile(t)
         return np.concatenate([np.arange(t * m.cells_per_tile, (t + 1) * m.cells_per_tile)
                                for t in tiles]).astype(np.int64)
+
+    # ----------------------------------------------------------------- checkpoints
+    _STATE = ("g_prog", "formed", "stuck", "writes", "t_prog", "_relax_coef")
+    """Per-cell arrays that evolve; the rest is drawn from the seed at construction."""
+
+    def state(self) -> dict[str, NDArray[np.generic]]:
+        """Everything the array's future depends on beyond its model and seed: evolving cell
+        arrays, the clock, the conductance cache and both random streams."""
+        out: dict[str, NDArray[np.generic]] = {name.lstrip("_"): getattr(self, name).copy()
+                                               for name in self._STATE}
+        out["clock"] = np.array([self.clock, self._g_cache_clock])
+        out["g_cache"] = (np.full(self.n_cells, np.nan) if self._g_cache is None
+                          else self._g_cache.copy())
+        out["rng"] = _pcg64_words(self._rng.bit_generator.state)
+        out["mvm_rng"] = self._mvm_normals.state.copy()
+        return out
+
+    def load_state(self, state: Mapping[str, NDArray[np.generic]]) -> None:
+        """Continue exactly where :meth:`state` left off (same model and seed)."""
+        for name in self._STATE:
+            current = getattr(self, name)
+            value = np.asarray(state[name.lstrip("_")])
+            if value.shape != current.shape:
+                raise ModelParameterError(f"state {name} shape", value.shape,
+                                          f"{current.shape} (the array this model builds)")
+            current[...] = value
+        self.clock, self._g_cache_clock = (float(x) for x in state["clock"])
+        self._g_cache = (None if np.isneginf(self._g_cache_clock)
+                         else np.array(state["g_cache"], dtype=np.float64))
+        self._rng.bit_generator.state = _pcg64_state(np.asarray(state["rng"]))
+        self._mvm_normals.state[...] = state["mvm_rng"]
+        self._mvm_maps = {}
+        self._g_version += 1
+
+
+def _pcg64_words(state: dict) -> NDArray[np.uint64]:
+    """A PCG64 generator state as six uint64 words (state and increment, 128 bits each)."""
+    mask = (1 << 64) - 1
+    s, inc = state["state"]["state"], state["state"]["inc"]
+    return np.array([s >> 64, s & mask, inc >> 64, inc & mask, state["has_uint32"],
+                     state["uinteger"]], dtype=np.uint64)
+
+
+def _pcg64_state(words: NDArray[np.uint64]) -> dict:
+    w = [int(x) for x in words]
+    return {"bit_generator": "PCG64", "state": {"state": (w[0] << 64) | w[1],
+                                                "inc": (w[2] << 64) | w[3]},
+            "has_uint32": w[4], "uinteger": w[5]}

@@ -50,15 +50,15 @@ class TableNormalSampler:
                  dtype: type[np.floating] = np.float32) -> None:
         self.dtype = np.dtype(dtype)
         self._table = quantile_table(self.dtype.type)
-        self._state = np.array(np.random.SFC64(seed).state["state"]["state"], dtype=np.uint64)
-        """SFC64 words a, b, c and counter, as numpy keeps them."""
+        self.state = np.array(np.random.SFC64(seed).state["state"]["state"], dtype=np.uint64)
+        """SFC64 words a, b, c and counter, as numpy keeps them (a checkpoint may copy it)."""
 
     def fill(self, out: NDArray[np.floating]) -> NDArray[np.floating]:
         """Fill ``out`` (C-contiguous, of this sampler's dtype, any shape) and return it."""
         if out.dtype != self.dtype or not out.flags.c_contiguous:
             raise ValueError(f"out must be a C-contiguous {self.dtype} array, "
                              f"got {out.dtype} with C-contiguous={out.flags.c_contiguous}")
-        _fill(self._table, self._state, out.reshape(-1))
+        _fill(self._table, self.state, out.reshape(-1))
         return out
 
 

@@ -117,20 +117,22 @@ def _verify_after_wait(c: _Cell, p: WriteVerifyParams, ops: HostOps) -> bool:
 def write_verify_host(cells: Sequence[int], lo: Sequence[float], hi: Sequence[float],
                       params: WriteVerifyParams, ops: HostOps,
                       gate_start: Sequence[float] | None = None,
-                      on_cell: Callable[[int], None] | None = None) -> CellResults:
+                      on_result: Callable[[CellResults], None] | None = None) -> CellResults:
     """Program each cell into its band [lo, hi] (S); one result record per cell.
 
     With ``params.wait`` > 0 the batch is verified again after the wait, and cells that
     drifted out of band resume with their remaining pulses and are waited for again, at most
-    ``MAX_WAITS`` waits in all, as the firmware does (SPEC.md section 6).
+    ``MAX_WAITS`` waits in all, as the firmware does (SPEC.md section 6). ``on_result`` gets
+    each cell's record as soon as it is final (at once without a wait, after the waits with
+    one), so a caller can archive a long batch as it goes.
     """
     starts = [params.gate_start] * len(cells) if gate_start is None else gate_start
     state = [_Cell(int(c), float(a), float(b), params.gate_start if math.isnan(g) else float(g))
              for c, a, b, g in zip(cells, lo, hi, starts, strict=True)]
-    for i, c in enumerate(state):
+    for c in state:
         _step(c, params, ops)
-        if on_cell is not None:
-            on_cell(i + 1)
+        if on_result is not None and params.wait == 0:
+            on_result(_records([c]))
     pending = [c for c in state if c.success] if params.wait > 0 else []
     waits = 0
     while pending:
@@ -144,6 +146,13 @@ def write_verify_host(cells: Sequence[int], lo: Sequence[float], hi: Sequence[fl
                     _step(c, params, ops)
                     if c.success:
                         pending.append(c)
+    out = _records(state)
+    if on_result is not None and params.wait > 0:
+        on_result(out)
+    return out
+
+
+def _records(state: Sequence[_Cell]) -> CellResults:
     out = np.zeros(len(state), CELL_RESULT_DTYPE)
     for i, c in enumerate(state):
         out[i] = (c.cell, c.success, c.pulses, c.set_pulses, c.reset_pulses, c.reversals,

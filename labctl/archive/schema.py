@@ -1,46 +1,71 @@
-"""HDF5 archive format, schema version 1: the one place the on-disk layout is written down.
+"""HDF5 archive format, schema version 2: the one place the on-disk layout is written down.
 
-One file per run. Every dataset is created when the run starts (so the writer can switch to
-HDF5 single-writer/multiple-reader mode, which keeps the file readable however the writer
-dies), tables grow as the run goes and are flushed regularly.
+One file per run, a NeXus file (``NXroot`` > ``NXentry``) that any HDF5 1.10 or later reads:
+objects are written in the 1.10 format (libver bounds v110, v110) and every dataset is
+chunked with a fletcher32 checksum.
+
+Crash consistency: the file at its path is always a complete, closed HDF5 file. The writer
+keeps what a run produces in memory and publishes it at every commit by copying the file,
+writing the changes into the copy, syncing it and renaming it over the original (atomic on
+POSIX and Windows). A run killed at any instant therefore leaves the last commit, which any
+HDF5 reader opens without SWMR mode or ``h5clear``; ``program`` commits at least every
+second, ``train`` once per epoch (record and checkpoint in one commit).
 
 Root attributes (all runs)
+    NX_class        "NXroot"; ``default`` = "entry"
     format          "labctl-archive"
-    schema_version  1
+    schema_version  2
     kind            "program" | "train"
-    labctl_version  package version that wrote the file
-    git_revision    commit of the source tree, or "unknown"
-    created         start time, ISO 8601, UTC
+    labctl_version, git_revision   what wrote the file (revision "unknown" outside git)
+    created         start time, ISO 8601, UTC (kept across resumes)
     backend         "software" | "mock" | "chip"
     seed            int
     config          JSON of the run's full configuration
     instruments     JSON object: role -> identity string (``*IDN?`` or FPGA IDENTIFY)
+    provenance      JSON object: host, operator, sample, python, numpy, torch, h5py, hdf5
+    status          "running" while the run goes, then "complete" | "interrupted" | "failed"
+    ended           end time, ISO 8601, UTC (once the run has ended)
+    error           one line: why a "failed" run failed
+    summary         JSON of the run's key figures (see labctl.reports), when complete
 
-Attributes written when the run ends (absent in a run that was killed)
-    status          "complete" | "interrupted" | "failed"
-    ended           end time, ISO 8601, UTC
-    summary         JSON of the run's key figures (see labctl.reports)
+/entry (NXentry; ``default`` names its NXdata group)
+    start_time, end_time          ISO 8601 strings (NeXus); end_time once ended
+    program_name                  "labctl <version>"
+    config                        NXnote: the config JSON (type application/json)
+    instrument                    NXinstrument: one NXcollection per role (``name`` = its
+                                  identity), ``setup`` NXnote (the setup file's TOML, if any),
+                                  ``write_verify`` NXcollection (every write-verify parameter
+                                  the run used, one dataset each with its ``units``)
+    sample                        NXsample: ``name`` (chip or sample id)
+    user                          NXuser: ``name`` (operator)
+
+Tables are NXcollection groups with one 1-D dataset per column, all of one length; every
+column has a ``units`` attribute ("1" for counts, indices and flags); the group's ``columns``
+attribute lists them in order (the dtypes below).
 
 Kind "program" (``labctl program``)
-    /levels         LEVEL_DTYPE, one row per target level; conductances in S
-    /writes         WRITE_DTYPE, one row per write-verify of one cell, in order
-    /verify         VERIFY_DTYPE, read-back of programmed cells right after programming
+    levels          LEVEL_DTYPE, one row per target level; conductances in S
+    writes          WRITE_DTYPE, one row per write-verify of one cell, in order
+    verify          VERIFY_DTYPE, read-back of programmed cells right after programming
                     (delay 0) and after the configured wait
-    /maps/tile<k>   float64 (rows, cols) conductance read back after programming, S, NaN where
-                    not programmed; dimension labels "row", "col"
+    map_tile<k>     NXdata: ``conductance`` (row, col) read back after programming, S, NaN
+                    where not programmed; dimension scales ``row``, ``col``; the default plot
 
 Kind "train" (``labctl train``)
-    /accuracy       ACCURACY_DTYPE, test accuracy of every task after every epoch
-    /epochs         EPOCH_DTYPE, per-epoch training and chip statistics
-    /device_writes/<layer>  uint32 (out, in): level writes per weight (one differential pair)
-    /checkpoint/a/*, /checkpoint/b/*  two slots of the full training state, written in turn
+    accuracy        ACCURACY_DTYPE, test accuracy of every task after every epoch
+    epochs          EPOCH_DTYPE, per-epoch training and chip statistics
+    resumes         RESUME_DTYPE, one row per ``--resume`` of the run
+    accuracy_curves NXdata: ``accuracy`` (epoch, task), NaN until trained; scales ``epoch``
+                    (1-based, over all tasks) and ``task`` (names); the default plot
+    device_writes/<layer>  uint32 (out, in): level writes per weight (one differential pair)
+    checkpoint/state/*     the full training state after the last committed epoch
                     (model/<param>, task_bn/<task>/<param>, optim/<i>/m|v, optim/steps,
-                    levels/<layer>, rng)
-    /checkpoint/position  int64 [slot, task, epoch, valid]: the slot last written completely
-                    and where training continues from it; written after the slot is flushed
+                    levels/<layer>, rng, run/*, store/*, and sim/* on the mock chip)
+    checkpoint/position    int64 [task, epoch, valid]: where training continues
 
-Units are SI throughout; each table's column units are in the dataset attribute ``units``
-(JSON object: column -> unit).
+Schema 1 (labctl 0.1) kept the tables as compound datasets at the root, the maps at
+``/maps/tile<k>``, and two checkpoint slots ``/checkpoint/a|b`` with position
+[slot, task, epoch, valid]; ``labctl.archive.Archive`` reads both.
 """
 
 from __future__ import annotations
@@ -50,7 +75,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 FORMAT = "labctl-archive"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READS = (1, 2)
+"""Schema versions this labctl reads."""
+LIBVER = ("v110", "v110")
+"""HDF5 object format bounds: readable by HDF5 1.10 and every later release."""
+ENTRY = "entry"
 
 LEVEL_DTYPE = np.dtype([
     ("level", "<i2"),
@@ -91,7 +121,7 @@ ACCURACY_DTYPE = np.dtype([
     ("eval_task", "<u1"),
     ("accuracy", "<f8"),
 ])
-ACCURACY_UNITS = {"accuracy": "1"}
+ACCURACY_UNITS: dict[str, str] = {}
 
 EPOCH_DTYPE = np.dtype([
     ("task", "<u1"),
@@ -106,14 +136,26 @@ EPOCH_DTYPE = np.dtype([
 ])
 EPOCH_UNITS = {"bench_time": "s", "wall_time": "s"}
 
+RESUME_DTYPE = np.dtype([
+    ("time", "<f8"),
+    ("task", "<u1"),
+    ("epoch", "<u2"),
+])
+RESUME_UNITS = {"time": "s since 1970-01-01T00:00:00Z"}
+
 
 @dataclass(frozen=True)
 class Table:
-    """An append-only table: a chunked, resizable 1-D dataset of a structured dtype."""
+    """An append-only table: one resizable 1-D dataset per column of ``dtype``."""
 
     dtype: np.dtype
     units: dict[str, str]
+    dim: str
+    """Name of the row dimension (what one row is)."""
     chunk_rows: int = 4096
+
+    def unit(self, column: str) -> str:
+        return self.units.get(column, "1")
 
 
 @dataclass(frozen=True)
@@ -126,50 +168,88 @@ class Array:
 
     shape: tuple[int, ...]
     dtype: str
-    units: str = ""
+    units: str = "1"
     dims: tuple[str, ...] = ()
     fill: float = 0.0
     compress: bool = False
 
 
 @dataclass(frozen=True)
+class Plot:
+    """An NXdata group: ``signal`` (an Array of the layout, inside the group) against its
+    dimension scales, each a 1-D dataset of given values."""
+
+    signal: str
+    axes: dict[str, np.ndarray]
+    title: str
+
+
+@dataclass(frozen=True)
 class Layout:
-    """Every dataset of one archive, created up front."""
+    """Every dataset of one archive, relative to /entry, created up front."""
 
     tables: dict[str, Table] = field(default_factory=dict)
     arrays: dict[str, Array] = field(default_factory=dict)
+    plots: dict[str, Plot] = field(default_factory=dict)
+    """NXdata group name -> plot; the first is the entry's default."""
 
 
+TABLES = {"levels": LEVEL_DTYPE, "writes": WRITE_DTYPE, "verify": VERIFY_DTYPE,
+          "accuracy": ACCURACY_DTYPE, "epochs": EPOCH_DTYPE, "resumes": RESUME_DTYPE}
+"""Every table name and its row dtype."""
 KINDS = ("program", "train")
+REQUIRED = {"program": ("levels", "writes", "verify"),
+            "train": ("accuracy", "epochs", "resumes", "checkpoint/position")}
+"""What every schema-2 archive of a kind holds, whatever its configuration."""
+STATUSES = ("running", "complete", "interrupted", "failed")
+
+
+def map_path(tile: int, version: int = SCHEMA_VERSION) -> str:
+    """Where the conductance map of ``tile`` lives, in a schema ``version`` file."""
+    return f"maps/tile{tile}" if version == 1 else f"map_tile{tile}/conductance"
 
 
 def program_layout(tiles: list[int], rows: int, cols: int) -> Layout:
     """Layout of a ``labctl program`` run over the given tiles."""
     return Layout(
         tables={
-            "levels": Table(LEVEL_DTYPE, LEVEL_UNITS, chunk_rows=64),
-            "writes": Table(WRITE_DTYPE, WRITE_UNITS),
-            "verify": Table(VERIFY_DTYPE, VERIFY_UNITS),
+            "levels": Table(LEVEL_DTYPE, LEVEL_UNITS, "level", chunk_rows=64),
+            "writes": Table(WRITE_DTYPE, WRITE_UNITS, "write"),
+            "verify": Table(VERIFY_DTYPE, VERIFY_UNITS, "read"),
         },
         arrays={
-            f"maps/tile{t}": Array((rows, cols), "<f8", "S", ("row", "col"), float("nan"),
-                                   compress=True)
+            map_path(t): Array((rows, cols), "<f8", "S", ("row", "col"), float("nan"),
+                               compress=True)
+            for t in tiles
+        },
+        plots={
+            f"map_tile{t}": Plot("conductance", {"row": np.arange(rows), "col": np.arange(cols)},
+                                 f"conductance read back after programming, tile {t}")
             for t in tiles
         },
     )
 
 
-def train_layout(layers: dict[str, tuple[int, int]], extra: dict[str, Array]) -> Layout:
-    """Layout of a ``labctl train`` run; ``extra`` adds the checkpoint arrays."""
+def train_layout(layers: dict[str, tuple[int, int]], tasks: list[str], epochs: int,
+                 checkpoint: dict[str, Array]) -> Layout:
+    """Layout of a ``labctl train`` run; ``checkpoint`` holds the training state's arrays."""
     arrays = {
-        f"device_writes/{name}": Array(shape, "<u4", "writes", ("out", "in"))
+        f"device_writes/{name}": Array(shape, "<u4", "1", ("out", "in"))
         for name, shape in layers.items()
     }
-    arrays.update(extra)
+    arrays["accuracy_curves/accuracy"] = Array((epochs * len(tasks), len(tasks)), "<f8", "1",
+                                               ("epoch", "task"), float("nan"))
+    arrays.update(checkpoint)
+    arrays["checkpoint/position"] = Array((3,), "<i8")
     return Layout(
         tables={
-            "accuracy": Table(ACCURACY_DTYPE, ACCURACY_UNITS, chunk_rows=256),
-            "epochs": Table(EPOCH_DTYPE, EPOCH_UNITS, chunk_rows=256),
+            "accuracy": Table(ACCURACY_DTYPE, ACCURACY_UNITS, "evaluation", chunk_rows=256),
+            "epochs": Table(EPOCH_DTYPE, EPOCH_UNITS, "epoch", chunk_rows=256),
+            "resumes": Table(RESUME_DTYPE, RESUME_UNITS, "resume", chunk_rows=16),
         },
         arrays=arrays,
+        plots={"accuracy_curves": Plot(
+            "accuracy", {"epoch": np.arange(1, epochs * len(tasks) + 1),
+                         "task": np.array(tasks, dtype=object)},
+            "test accuracy of every task after every epoch")},
     )

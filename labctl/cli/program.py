@@ -11,7 +11,7 @@ from rich.table import Table
 
 from drivers.errors import ConfigError, LabError
 from labctl.archive import Archive, ArchiveWriter
-from labctl.backends import chip_geometry, open_bench
+from labctl.backends import chip_geometry, open_bench, run_provenance
 from labctl.cli.app import app, console, default_out, report
 from labctl.cli.progress import phase_progress
 from labctl.plots.program import plot_program
@@ -48,6 +48,10 @@ def program(
     out: Annotated[Path | None, typer.Option(help="Archive (default runs/program-<time>.h5).")
                    ] = None,
     plot: Annotated[bool, typer.Option(help="Also write a PNG next to the archive.")] = False,
+    sample: Annotated[str | None, typer.Option(
+        help="Chip or sample id for the archive (default: the setup's [chip] id).")] = None,
+    operator: Annotated[str | None, typer.Option(
+        help="Who ran it, for the archive (default: the login name).")] = None,
 ) -> None:
     """Program a region of the array to N conductance levels with write-verify."""
     try:
@@ -65,7 +69,8 @@ def program(
         config = config.on_bench(bench.params)
         archive = ArchiveWriter(out, "program", layout_for(config, bench.geometry),
                                 backend=backend, seed=seed, config=config.model_dump(),
-                                instruments=bench.identities)
+                                instruments=bench.identities,
+                                provenance=run_provenance(bench, setup, sample, operator))
         try:
             with phase_progress() as progress:
                 result = run_program(config, bench, archive, progress)
@@ -73,6 +78,9 @@ def program(
             archive.close("interrupted", {})
             raise LabError(f"interrupted; bench left safe, archive {out} holds the cells "
                            "programmed so far") from None
+        except LabError as err:
+            archive.fail(str(err))
+            raise
         except BaseException:
             archive.abandon()
             raise

@@ -12,12 +12,14 @@ from rich.table import Table
 
 from drivers.errors import ConfigError
 from labctl.archive import Archive
+from labctl.archive.provenance import Provenance
 from labctl.cli.app import app, console, default_out, report
 from labctl.datasets import DatasetFetcher, TaskData
 from labctl.learning import EpochRecord, TrainConfig, TrainResult
-from labctl.learning.archive import load_resume
+from labctl.learning.archive import Origin, load_resume
 from labctl.learning.trainer import Resume
 from labctl.plots.train import plot_train
+from labctl.setup import load_setup
 from labctl.training import run_training
 
 _DEFAULTS = TrainConfig()
@@ -79,11 +81,15 @@ def train_command(
     plot: Annotated[
         bool, typer.Option(help="Draw accuracy vs epoch and the writes histogram (PNG).")
     ] = False,
+    sample: Annotated[str | None, typer.Option(
+        help="Chip or sample id for the archive (default: the setup's [chip] id).")] = None,
+    operator: Annotated[str | None, typer.Option(
+        help="Who ran it, for the archive (default: the login name).")] = None,
 ) -> None:
     """Train on the tasks in sequence and print the accuracy on every task after every task."""
-    previous = None
+    previous = origin = None
     if resume is not None:
-        config, previous = load_resume(resume)
+        config, previous, origin = load_resume(resume)
         out = resume
     else:
         config = TrainConfig.build(
@@ -97,7 +103,11 @@ def train_command(
         out = out or default_out("train")
     fetcher = DatasetFetcher(data_dir)
     data = [fetcher.load(task) for task in config.tasks]
-    result = _run_with_progress(config, data, out, previous, console)
+    chosen = Path(config.setup) if config.setup else None
+    provenance = Provenance(sample=sample or (load_setup(chosen).chip.id if chosen else ""),
+                            setup_text=chosen.read_text(encoding="utf-8") if chosen else "",
+                            **({"operator": operator} if operator else {}))
+    result = _run_with_progress(config, data, out, previous, console, origin, provenance)
     report.print(summary_table(result))
     console.print(f"archive: {out}")
     if plot:
@@ -125,7 +135,7 @@ def print_train_summary(summary: dict) -> None:
 
 def _run_with_progress(
     config: TrainConfig, data: list[TaskData], out: Path, resume: Resume | None,
-    console: Console,
+    console: Console, origin: Origin | None, provenance: Provenance,
 ) -> TrainResult:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("{task.fields[status]}"))
@@ -150,7 +160,8 @@ def _run_with_progress(
             progress.update(bars[(record.task, record.epoch)], status=scores)
             epoch_of[record.task] += 1
 
-        return run_training(config, data, out, resume, on_batch, on_epoch)
+        return run_training(config, data, out, resume, on_batch, on_epoch, origin=origin,
+                            provenance=provenance)
 
 
 def summary_table(result: TrainResult) -> Table:

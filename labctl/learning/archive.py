@@ -1,65 +1,79 @@
 """A training run's archive (schema in labctl.archive.schema): epochs, writes, checkpoints.
 
 Every epoch appends its accuracies and statistics, overwrites the per-device write counts and
-writes the full training state into the checkpoint slot not holding the last good one; the
-position record that names the good slot is written only once that slot is durable. A run
-killed at any moment therefore resumes from its last completed epoch.
+the full training state, and commits all of it at once: a run killed at any moment resumes
+from its last completed epoch, with counters that match its checkpoint exactly.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from labctl.archive import Archive, ArchiveError, ArchiveWriter
-from labctl.archive.schema import ACCURACY_DTYPE, EPOCH_DTYPE, Array, train_layout
+from labctl.archive.provenance import Provenance
+from labctl.archive.schema import ACCURACY_DTYPE, EPOCH_DTYPE, RESUME_DTYPE, Array, train_layout
 from labctl.learning.config import TrainConfig
 from labctl.learning.trainer import EpochRecord, Position, Resume, Trainer, TrainResult
 from labctl.reports.train import train_figures
 
-SLOTS = ("a", "b")
+STATE = "checkpoint/state/"
 
 
-def _checkpoint_arrays(state: dict[str, np.ndarray]) -> dict[str, Array]:
-    arrays = {f"checkpoint/{slot}/{name}": Array(v.shape, v.dtype.str)
-              for slot in SLOTS for name, v in state.items()}
-    arrays["checkpoint/position"] = Array((4,), "<i8")
-    return arrays
+@dataclass(frozen=True)
+class Origin:
+    """The archive a resumed run continues: kept in the new file's history."""
+
+    path: Path
+    created: str | None
 
 
 class TrainArchive:
-    """Writes one training run as it goes; also continues a resumed run's archive."""
+    """Writes one training run as it goes; a resume rewrites the run's file atomically with
+    everything it held, its history and the new session."""
 
-    def __init__(self, path: Path, trainer: Trainer, instruments: dict[str, str]) -> None:
+    def __init__(self, path: Path, trainer: Trainer, instruments: dict[str, str],
+                 provenance: Provenance | None = None, origin: Origin | None = None) -> None:
         config = trainer.config
         layers = {name: tuple(p.shape) for name, p in trainer.model.hidden.items()}
+        checkpoint = {STATE + name: Array(v.shape, v.dtype.str)
+                      for name, v in trainer.state().items()}
         self.tasks = config.tasks
+        self.epochs = config.epochs
         self.writer = ArchiveWriter(
-            path, "train", train_layout(layers, _checkpoint_arrays(trainer.state())),
+            path, "train", train_layout(layers, config.tasks, config.epochs, checkpoint),
             backend=config.backend, seed=config.seed, config=config.model_dump(mode="json"),
-            instruments=instruments)
-        self._slot = 1
+            instruments=instruments, provenance=provenance,
+            created=origin.created if origin else None, publish=origin is None)
         self._last_retries = 0
 
     def epoch_done(self, trainer: Trainer, position: Position) -> None:
-        """Archive the epoch just finished, then checkpoint (the trainer's callback)."""
+        """Archive the epoch just finished with the checkpoint after it (the trainer's
+        callback), in one commit."""
         result = trainer.result
         assert result is not None
         record = result.epochs[-1]
-        self.record(record, self.tasks.index(record.task), result.write_counts,
-                    trainer.store.link_stats()["link_retries"], trainer.store.bench_seconds())
-        self.checkpoint(trainer, position)
+        with self.writer.together():
+            self.record(record, self.tasks.index(record.task), len(result.epochs) - 1,
+                        result.write_counts, trainer.store.link_stats()["link_retries"],
+                        trainer.store.bench_seconds())
+            self.checkpoint(trainer, position)
+        self.writer.commit()
 
-    def record(self, record: EpochRecord, task_index: int, write_counts: dict[str, np.ndarray],
-               link_retries: int, bench_time: float) -> None:
+    def record(self, record: EpochRecord, task_index: int, row_index: int,
+               write_counts: dict[str, np.ndarray], link_retries: int,
+               bench_time: float) -> None:
         """Append one epoch: accuracies on every task, chip statistics, write counts."""
         acc = np.zeros(len(self.tasks), ACCURACY_DTYPE)
         acc["trained_task"], acc["epoch"] = task_index, record.epoch
         acc["eval_task"] = np.arange(len(self.tasks))
         acc["accuracy"] = record.accuracy
         self.writer.append("accuracy", acc)
+        self.writer.write("accuracy_curves/accuracy", np.asarray(record.accuracy), row_index)
         row = np.zeros(1, EPOCH_DTYPE)
         row["task"], row["epoch"] = task_index, record.epoch
         row["level_changes"], row["writes"] = record.level_changes, record.writes
@@ -72,26 +86,30 @@ class TrainArchive:
             self.writer.write(f"device_writes/{name}", counts.astype(np.uint32))
 
     def checkpoint(self, trainer: Trainer, position: Position) -> None:
-        """Write the state into the other slot, make it durable, then point at it."""
-        slot = 1 - self._slot
+        """The full training state and where training continues from it."""
         for name, value in trainer.state().items():
-            self.writer.write(f"checkpoint/{SLOTS[slot]}/{name}", value)
-        self.writer.flush()
-        self.writer.write("checkpoint/position", np.array([slot, position.task,
-                                                            position.epoch, 1]))
-        self.writer.flush()
-        self._slot = slot
+            self.writer.write(STATE + name, value)
+        self.writer.write("checkpoint/position", np.array([position.task, position.epoch, 1]))
 
     def carry_over(self, old: Path, trainer: Trainer, resume: Resume) -> None:
-        """Copy the completed epochs of the run being resumed, then its checkpoint."""
+        """Copy the completed epochs and history of the run being resumed, record this resume
+        and the checkpoint, and commit: the old file is replaced only now, in one step."""
         done = len(resume.epochs)
         with Archive(old) as archive:
             self.writer.append("accuracy", archive.table("accuracy")[: done * len(self.tasks)])
             self.writer.append("epochs", archive.table("epochs")[:done])
-            self._last_retries = 0
+            self.writer.append("resumes", archive.table("resumes"))
+        for i, record in enumerate(resume.epochs):
+            self.writer.write("accuracy_curves/accuracy", np.asarray(record.accuracy), i)
+        row = np.zeros(1, RESUME_DTYPE)
+        row["time"], row["task"], row["epoch"] = time.time(), *(
+            (resume.position.task, resume.position.epoch))
+        self.writer.append("resumes", row)
         for name, counts in resume.write_counts.items():
             self.writer.write(f"device_writes/{name}", counts.astype(np.uint32))
+        self._last_retries = int(resume.state.get("store/counters", np.zeros(3))[1])
         self.checkpoint(trainer, resume.position)
+        self.writer.commit()
 
     def summary(self, result: TrainResult, link_stats: dict[str, int]) -> dict[str, Any]:
         """Key figures of the finished run (what ``labctl inspect --json`` shows): those
@@ -99,28 +117,34 @@ class TrainArchive:
         layers = list(result.write_counts)
         figures = train_figures(result.config.model_dump(mode="json"),
                                 self.writer.table("accuracy"), self.writer.table("epochs"),
-                                [self.writer.table(f"device_writes/{n}") for n in layers])
+                                [result.write_counts[n] for n in layers])
         return {**figures, "initial_writes": result.initial_writes, "memory": result.memory,
                 "wall_time": result.wall_seconds, "bench_time": result.bench_seconds,
-                **link_stats}
+                "resumes": len(self.writer.table("resumes")), **link_stats}
 
     def close(self, status: str, summary: dict[str, Any]) -> None:
         self.writer.close(status, summary)
 
-    def abandon(self) -> None:
-        self.writer.abandon()
+    def fail(self, reason: str) -> None:
+        self.writer.fail(reason)
 
 
-def load_resume(path: Path) -> tuple[TrainConfig, Resume]:
-    """The configuration and last checkpoint of the run archived in ``path``."""
+def load_resume(path: Path) -> tuple[TrainConfig, Resume, Origin]:
+    """The configuration and last checkpoint of the run archived in ``path`` (schema 1 or 2)."""
     with Archive(path) as archive:
         if archive.kind != "train":
             raise ArchiveError(f"{path} is a {archive.kind} archive, not a training run")
-        slot, task, epoch, valid = archive.array("checkpoint/position")
+        archive.verify()
+        position = archive.array("checkpoint/position")
+        if archive.schema_version == 1:
+            slot, task, epoch, valid = position
+            prefix = f"checkpoint/{'ab'[slot]}/"
+        else:
+            task, epoch, valid = position
+            prefix = STATE
         if not valid:
             raise ArchiveError(f"{path} has no checkpoint yet (the run stopped in its first "
                                "epoch): start it again")
-        prefix = f"checkpoint/{SLOTS[slot]}/"
         state = {name: archive.array(prefix + name) for name in archive.datasets(prefix)}
         # Runs archived before the rate warm-up existed trained without one.
         config = TrainConfig.model_validate({"lr_warmup": 0.0, **archive.config})
@@ -128,6 +152,7 @@ def load_resume(path: Path) -> tuple[TrainConfig, Resume]:
         rows = archive.table("epochs")
         write_counts = {name: archive.array(f"device_writes/{name}")
                         for name in archive.names("device_writes")}
+        origin = Origin(path, archive.meta.get("created"))
     epochs = []
     for row in rows:
         acc = accuracy[(accuracy["trained_task"] == row["task"])
@@ -139,6 +164,8 @@ def load_resume(path: Path) -> tuple[TrainConfig, Resume]:
                                   failures=int(row["failed_writes"]),
                                   seconds=float(row["wall_time"])))
     done = config.epochs * int(task) + int(epoch)
-    return config, Resume(Position(int(task), int(epoch)), state, epochs[:done], write_counts)
-
-
+    if len(epochs) < done:
+        raise ArchiveError(f"{path}: the checkpoint is after epoch {done} but the archive "
+                           f"records {len(epochs)} (the file is damaged)")
+    return config, Resume(Position(int(task), int(epoch)), state, epochs[:done],
+                          write_counts), origin

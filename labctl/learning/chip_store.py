@@ -72,6 +72,8 @@ class ChipStore:
         self._g = np.full(tiles * rows * cols, np.nan)
         self._levels: dict[str, NDArray[np.int64]] = {}
         self._weights = {name: torch.zeros(m.shape) for name, m in self.maps.items()}
+        self._offsets = np.zeros(3)
+        """Bench seconds, link retries and instrument errors of the run before a restart."""
 
     def program(self, layer: str, levels: torch.Tensor) -> WriteStats:
         """Write-verify both cells of every weight whose level changed."""
@@ -94,7 +96,36 @@ class ChipStore:
         return WriteStats(indices=torch.from_numpy(idx), pulses=int(res["pulses"].sum()),
                           failures=int(failed.sum()))
 
-    def restore(self, layer: str, levels: torch.Tensor) -> WriteStats:
+    def state(self) -> dict[str, np.ndarray]:
+        """Verified conductances, levels and counters; on a simulated chip, the simulation."""
+        stats = self.link_stats()
+        out = {"g": self._g.copy(),
+               "counters": np.array([self.bench_seconds(), stats["link_retries"],
+                                     stats["instrument_errors_tolerated"]], dtype=np.float64)}
+        for name, m in self.maps.items():
+            out[f"levels/{name}"] = self._levels.get(
+                name, np.full(m.positive.size, -1)).astype(np.int8)
+        if self.bench.simulation is not None:
+            out |= {f"sim/{k}": v for k, v in self.bench.simulation.state().items()}
+        return out
+
+    def resume(self, levels: dict[str, torch.Tensor], state: dict[str, np.ndarray]
+               ) -> dict[str, WriteStats]:
+        """Reload a simulated chip exactly; on a real one, read back and rewrite what was lost."""
+        sim = {k.removeprefix("sim/"): v for k, v in state.items() if k.startswith("sim/")}
+        counters = np.asarray(state.get("counters", np.zeros(3)), dtype=np.float64)
+        if sim and self.bench.simulation is not None:
+            self.bench.simulation.load_state(sim)
+            self._g = np.array(state["g"], dtype=np.float64)
+            for name, m in self.maps.items():
+                self._levels[name] = np.array(state[f"levels/{name}"], dtype=np.int64)
+                self._weights[name] = self._value(m.positive, m.negative).reshape(m.shape)
+            self._offsets = counters - [self.bench.clock(), 0, 0]
+            return {}
+        self._offsets = counters
+        return {name: self._restore(name, values) for name, values in levels.items()}
+
+    def _restore(self, layer: str, levels: torch.Tensor) -> WriteStats:
         """Check by read-back that the chip holds ``levels``; rewrite only the weights it lost."""
         m = self.maps[layer]
         self._read_tiles(m)
@@ -127,11 +158,13 @@ class ChipStore:
             self._weights[name] = self._value(m.positive, m.negative).reshape(m.shape)
 
     def bench_seconds(self) -> float:
-        return self.bench.clock()
+        return float(self._offsets[0]) + self.bench.clock()
 
     def link_stats(self) -> dict[str, int]:
         stats = self.bench.link_stats()
-        return {k: stats[k] for k in ("link_retries", "instrument_errors_tolerated")}
+        return {"link_retries": int(self._offsets[1]) + stats["link_retries"],
+                "instrument_errors_tolerated": int(self._offsets[2])
+                + stats["instrument_errors_tolerated"]}
 
     def identities(self) -> dict[str, str]:
         return self.bench.identities

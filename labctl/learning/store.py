@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
 import torch
 
 from labctl.learning.quantizer import LevelGrid
@@ -39,8 +40,16 @@ class WeightStore(Protocol):
         """Bring ``layer`` to ``levels`` (int64, the layer's weight shape), writing only changes."""
         ...
 
-    def restore(self, layer: str, levels: torch.Tensor) -> WriteStats:
-        """Make ``layer`` hold ``levels`` again after a restart, checking what it still holds."""
+    def state(self) -> dict[str, np.ndarray]:
+        """What a checkpoint keeps of the store (its counters, and on a simulated chip the
+        whole simulation, so that a resumed run continues exactly)."""
+        ...
+
+    def resume(self, levels: dict[str, torch.Tensor], state: dict[str, np.ndarray]
+               ) -> dict[str, WriteStats]:
+        """Hold ``levels`` again after a restart: from ``state`` where it is the whole truth
+        (simulation), else by checking what the chip still holds and rewriting what it lost
+        (what that cost, per layer)."""
         ...
 
     def weights(self, layer: str) -> torch.Tensor:
@@ -87,8 +96,12 @@ class SoftwareStore:
         self._weights[layer] = self.grid.value(levels)
         return WriteStats(indices=changed)
 
-    def restore(self, layer: str, levels: torch.Tensor) -> WriteStats:
-        return self.program(layer, levels)
+    def state(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def resume(self, levels: dict[str, torch.Tensor], state: dict[str, np.ndarray]
+               ) -> dict[str, WriteStats]:
+        return {layer: self.program(layer, values) for layer, values in levels.items()}
 
     def weights(self, layer: str) -> torch.Tensor:
         return self._weights[layer]

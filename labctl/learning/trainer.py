@@ -124,6 +124,10 @@ class Trainer:
         self.optimizer: MetaplasticAdam | None = None
         self.result: TrainResult | None = None
         """The run in progress (callbacks read its epochs and write counts)."""
+        self._store_state: dict[str, np.ndarray] = {}
+        self._before = np.zeros(3)
+        """Initial writes, initial pulses and wall seconds of the run before a resume."""
+        self._started: float | None = None
         self.stop = threading.Event()
         """Set it (e.g. from a SIGINT handler) to stop after the current step."""
         self.test = [(to_float(d.test_images), torch.as_tensor(d.test_labels).long())
@@ -141,7 +145,7 @@ class Trainer:
         ``on_checkpoint(trainer, next_position)`` is called after every epoch, once the state
         is consistent; ``resume`` continues a run from such a checkpoint.
         """
-        start = time.perf_counter()
+        self._started = time.perf_counter()
         result = TrainResult(config=self.config)
         self.result = result
         result.memory = self.config.memory.footprint(self.model.synapses)
@@ -158,8 +162,8 @@ class Trainer:
             self.load_state(resume.state)
             result.epochs = list(resume.epochs)
             result.write_counts = {k: v.astype(np.int64) for k, v in resume.write_counts.items()}
-            for name in self.model.layer_names:
-                self.store.restore(name, self.levels[name])
+            result.initial_writes, result.initial_pulses = (int(x) for x in self._before[:2])
+            self.store.resume(self.levels, self._store_state)
         for task_index in range(position.task, len(self.data)):
             task = self.data[task_index]
             first = position.epoch if task_index == position.task else 0
@@ -181,7 +185,7 @@ class Trainer:
                     self.task_bn[task_index] = self.model.bn_state()
                 if on_checkpoint is not None:
                     on_checkpoint(self, Position(task_index + last, 0 if last else epoch + 1))
-        result.wall_seconds = time.perf_counter() - start
+        result.wall_seconds = self._wall_seconds()
         result.bench_seconds = self.store.bench_seconds()
         return result
 
@@ -207,7 +211,17 @@ class Trainer:
             levels = self.grid.index(hidden.detach()) if levels is None else levels
             out[f"levels/{name}"] = levels.numpy().astype(np.int8)
         out["rng"] = self.generator.get_state().numpy().copy()
+        result = self.result
+        out["run/counters"] = np.array([result.initial_writes if result else 0,
+                                        result.initial_pulses if result else 0,
+                                        self._wall_seconds()], dtype=np.float64)
+        out |= {f"store/{k}": v for k, v in self.store.state().items()}
         return out
+
+    def _wall_seconds(self) -> float:
+        """Wall time of the run so far, over every session of a resumed run."""
+        elapsed = 0.0 if self._started is None else time.perf_counter() - self._started
+        return float(self._before[2]) + elapsed
 
     def load_state(self, state: dict[str, np.ndarray]) -> None:
         """Restore what :meth:`state` saved (the optimizer is rebuilt with its moments)."""
@@ -229,6 +243,9 @@ class Trainer:
         self.levels = {name: torch.from_numpy(state[f"levels/{name}"].astype(np.int64))
                        for name in self.model.layer_names}
         self.generator.set_state(torch.from_numpy(state["rng"]))
+        self._before = np.asarray(state.get("run/counters", np.zeros(3)), dtype=np.float64)
+        self._store_state = {k.removeprefix("store/"): v for k, v in state.items()
+                             if k.startswith("store/")}
 
     def _params(self) -> list[torch.Tensor]:
         return [*self.model.hidden.values(), *self.model.bn_parameters()]

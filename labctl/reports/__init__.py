@@ -4,23 +4,47 @@ from __future__ import annotations
 
 from typing import Any
 
+from drivers.errors import ConfigError
 from labctl.archive import Archive
+from labctl.region import Region
 from labctl.reports.program import program_summary
 from labctl.reports.train import train_summary
 
 
 def summarise(archive: Archive) -> dict[str, Any]:
-    """The run's summary: what it stored when it finished, else recomputed from its tables."""
+    """The run's summary: what it stored when it finished, else recomputed from its tables,
+    with how far an unfinished run got."""
     head = {"file": str(archive.path), "kind": archive.kind, "status": archive.status,
             "backend": archive.backend, "seed": archive.seed,
             "schema_version": archive.schema_version, **{
-                k: archive.meta[k] for k in ("created", "labctl_version", "git_revision")
-                if k in archive.meta}, "instruments": archive.instruments}
-    if archive.stored_summary is not None:
+                k: archive.meta[k] for k in ("created", "ended", "error", "labctl_version",
+                                             "git_revision") if k in archive.meta},
+            "instruments": archive.instruments, "provenance": archive.provenance,
+            "config": archive.config}
+    if archive.stored_summary:
         return {**head, **archive.stored_summary}
     if archive.kind == "program":
         figures = program_summary(archive.table("levels"), archive.table("writes"),
                                   archive.table("verify"))
+        figures["progress"] = _program_progress(archive, figures["cells"])
     else:
         figures = train_summary(archive)
+        figures["progress"] = _train_progress(archive, figures["epochs_completed"])
     return {**head, **figures}
+
+
+def _program_progress(archive: Archive, written: int) -> str:
+    c = archive.config
+    try:
+        region = Region.parse(int(c["tile"]), str(c["rows"]), str(c["cols"]))
+    except (KeyError, ValueError, TypeError, ConfigError):
+        return f"{written} cells"
+    return f"{written} of {region.size} cells"
+
+
+def _train_progress(archive: Archive, done: int) -> str:
+    total = int(archive.config["epochs"]) * len(archive.config["tasks"])
+    position = archive.array("checkpoint/position")
+    resumable = bool(position[-1]) and done < total
+    return f"{done} of {total} epochs" + (" (resumable: labctl train --resume FILE)"
+                                          if resumable else "")

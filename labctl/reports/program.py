@@ -18,6 +18,10 @@ def plan_from_levels(levels: np.ndarray) -> LevelPlan:
 
 def program_summary(levels: np.ndarray, writes: np.ndarray, verify: np.ndarray) -> dict[str, Any]:
     """Per-level and overall statistics of a programming run (JSON-ready, SI units)."""
+    if len(levels) == 0:  # killed before its level plan was recorded (schema 1)
+        return {"cells": len(writes), "levels": 0, "tolerance": 0.0, "success_rate": 0.0,
+                "pulses_mean": 0.0, "pulses_p95": 0.0, "readback_error": {},
+                "per_level": []}
     plan = plan_from_levels(levels)
     per_level = []
     for lv in range(plan.n_levels):

@@ -44,7 +44,32 @@ def test_restore_rewrites_only_what_the_chip_lost() -> None:
         store.program("fc1", levels)
         lost = store.maps["fc1"].positive[2, :5]
         store.bench.program(lost, np.full(5, 9e-6), np.full(5, 11e-6), mode="fpga")
-        restored = store.restore("fc1", levels)
+        restored = store.resume({"fc1": levels}, {})["fc1"]
         assert sorted(restored.indices.tolist()) == list(range(2 * 20, 2 * 20 + 5))
     finally:
         store.close()
+
+
+def _epoch(store: ChipStore, seed: int) -> np.ndarray:
+    """Program random levels, let time pass, read everything back."""
+    gen = torch.Generator().manual_seed(seed)
+    for name, shape in SHAPES.items():
+        store.program(name, torch.randint(0, 8, shape, generator=gen))
+    store.bench.wait(30.0)
+    store.refresh()
+    return np.concatenate([store.weights(n).numpy().ravel() for n in SHAPES])
+
+
+def test_a_simulated_chip_resumes_from_its_state_exactly() -> None:
+    original, resumed = make_store(2), make_store(2)
+    try:
+        _epoch(original, 0)
+        state = original.state()
+        expected = _epoch(original, 1)
+        levels = {n: torch.from_numpy(state[f"levels/{n}"].reshape(s)) for n, s in SHAPES.items()}
+        assert resumed.resume(levels, state) == {}
+        np.testing.assert_array_equal(_epoch(resumed, 1), expected)
+        assert resumed.bench_seconds() == original.bench_seconds()
+    finally:
+        original.close()
+        resumed.close()
