@@ -10,7 +10,16 @@ import h5py
 import numpy as np
 
 from labctl.archive.errors import ArchiveError
-from labctl.archive.schema import ENTRY, FORMAT, KINDS, READS, REQUIRED, TABLES, map_path
+from labctl.archive.schema import (
+    ENTRY,
+    FORMAT,
+    KINDS,
+    READS,
+    REQUIRED,
+    STATUSES,
+    TABLES,
+    map_path,
+)
 
 MAX_ELEMENTS = 1 << 31
 """Largest dataset a reader loads: a damaged header can claim any shape."""
@@ -55,6 +64,9 @@ class Archive:
         self.provenance: dict[str, str] = (_json(attrs, "provenance", self.path)
                                            if "provenance" in attrs else {})
         status = _attr(attrs, "status", str, self.path, required=False)
+        if status is not None and status not in STATUSES:
+            raise ArchiveError(f"{self.path}: unknown run status {status!r} (the file is "
+                               "damaged)")
         self.status = ("incomplete (the run did not finish)" if status in (None, "running")
                        else status)
         self.stored_summary: dict[str, Any] | None = (
@@ -76,10 +88,6 @@ class Archive:
                 return np.zeros(0, dtype)
             return _load(self._data, name, self.path, dtype=dtype)
         return read_table(self._data, name, dtype, self.path)
-
-    def has(self, name: str) -> bool:
-        """Whether the archive holds ``name`` (a table or dataset path of the layout)."""
-        return name in self._data
 
     def array(self, name: str) -> np.ndarray:
         """The fixed-shape dataset ``name``."""

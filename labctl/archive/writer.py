@@ -138,8 +138,6 @@ class ArchiveWriter:
             raise ArchiveError(f"cannot write archive {self.path}: {err}; the file keeps its "
                                "last commit: free space or choose another --out") from err
 
-    flush = commit
-
     def _create(self, f: h5py.File) -> None:
         entry = nexus.root(f, self._attrs["created"])
         for name, table in self.layout.tables.items():

@@ -99,6 +99,7 @@ DAMAGE = {
     "schema one": _attrs(schema_version="one"),
     "seed not an int": _attrs(seed="three"),
     "config not an object": _attrs(config="[1, 2]"),
+    "unknown status": _attrs(status="exploded"),
     "implausible shape": implausible_shape,
     "missing table": missing_table,
 }
