@@ -10,10 +10,10 @@ TORCH := torch==2.13.0
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint clean
+.PHONY: help run test mutation clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-6s %s\n", $$1, $$2}' \
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' \
 		$(MAKEFILE_LIST)
 	@echo '  extra options reach labctl: make run ARGS="--limit 2000 --epochs 1"'
 
@@ -40,5 +40,10 @@ test: $(INSTALLED) ## Lint, then run the test suite (no tests collected is a fai
 	fi; \
 	exit $$rc
 
-clean: ## Remove the virtual environment
-	rm -rf $(VENV)
+mutation: $(INSTALLED) ## Mutation check of the physics and protocols (slow; not in CI)
+	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
+clean: ## Remove the virtual environment and mutation results
+	rm -rf $(VENV) mutants
