@@ -90,11 +90,14 @@ def test_batchnorm_parameters_get_plain_adam_without_weight_decay():
     grid = LevelGrid(8)
     hidden = torch.nn.Parameter(torch.full((3,), 2.0))
     bn = torch.nn.Parameter(torch.full((3,), 2.0))
-    opt = MetaplasticAdam([hidden], [bn], grid, meta=5.0)
+    idle = torch.nn.Parameter(torch.full((3,), 2.0))  # no gradient: only a decay would move it
+    opt = MetaplasticAdam([hidden], [bn, idle], grid, meta=5.0)
     hidden.grad = torch.ones(3)
     bn.grad = torch.ones(3)
+    idle.grad = torch.zeros(3)
     opt.step()
     assert torch.allclose(bn, torch.full((3,), 2.0 - 0.005), atol=1e-7)
+    assert torch.equal(idle.detach(), torch.full((3,), 2.0))
     assert float(hidden.detach()[0]) > 2.0 - 1e-4  # consolidated: barely moves toward its threshold
 
 
@@ -183,6 +186,23 @@ def test_lower_variant_measures_from_the_lower_level():
     assert factor[0] == pytest.approx(1 - math.tanh(3 * 0.3) ** 2, rel=1e-3)
     assert factor[1] == pytest.approx(1.0)
     assert factor[2] == pytest.approx(1 - math.tanh(3 * 0.5) ** 2, rel=1e-3)
+
+
+def test_lower_variant_measures_the_top_interval_and_beyond_from_the_level_below_the_top():
+    grid = LevelGrid(8)
+    d = grid.spacing
+    w = torch.tensor([1.0 - 0.5 * d, 1.0 + 0.2 * d])
+    g = torch.tensor([1.0, 1.0])  # both step down, toward the level below the top
+    moved = run_optimizer(w, [g], grid, meta=3.0, variant=MetaVariant.LOWER) - w
+    free = run_optimizer(w, [g], grid, meta=0.0) - w
+    factor = (moved / free).tolist()
+    assert factor[0] == pytest.approx(1 - math.tanh(3 * 0.5) ** 2, rel=1e-3)
+    assert factor[1] == pytest.approx(1 - math.tanh(3 * 1.2) ** 2, rel=1e-3)
+
+
+def test_a_negative_metaplasticity_strength_is_refused_naming_it():
+    with pytest.raises(ValueError, match=r"m\* must be >= 0, got -1"):
+        MetaplasticAdam([torch.nn.Parameter(torch.zeros(2))], [], LevelGrid(4), meta=-1.0)
 
 
 def test_cosine_schedule_anneals_each_task_and_settles_the_levels():
