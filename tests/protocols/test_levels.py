@@ -31,3 +31,24 @@ def test_readback_error_counts_cells_nearer_another_centre() -> None:
 def test_impossible_plans_name_the_fix(levels: int, tolerance: float, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         LevelPlan(10e-6, 120e-6, levels, tolerance)
+
+
+def test_the_plan_is_refused_exactly_at_its_edges() -> None:
+    assert LevelPlan(10e-6, 20e-6, 2, 2e-6).n_levels == 2
+    for g_min, g_max in ((0.0, 20e-6), (20e-6, 20e-6)):
+        with pytest.raises(ConfigError, match="give 0 < g_min < g_max"):
+            LevelPlan(g_min, g_max, 4, 1e-6)
+    spacing = 30e-6 / 3
+    assert LevelPlan(10e-6, 40e-6, 4, spacing / 2 * 0.999).tolerance < spacing / 2
+    with pytest.raises(ConfigError) as err:
+        LevelPlan(10e-6, 40e-6, 4, spacing / 2)
+    assert "4 levels over 10-40 uS are 10 uS apart, too close for a +-5 uS band" in str(err.value)
+
+
+def test_nearest_levels_and_read_back_error_of_edge_cases() -> None:
+    plan = LevelPlan(10e-6, 40e-6, 4, 2e-6)
+    nearest = plan.nearest([-1.0, 24.9e-6, 25.1e-6, 1.0])
+    assert nearest.dtype == np.int64 and nearest.tolist() == [0, 1, 2, 3]
+    assert plan.readback_error([], []) == 0.0
+    assert plan.readback_error([20e-6], [1]) == 0.0
+    assert plan.readback_error([20e-6], [2]) == 1.0
