@@ -45,3 +45,17 @@ def test_gate_calibration_refuses_a_pulse_width_beyond_the_limit_before_any_puls
         bench.calibrate_gate(CELLS)
     assert err.value.value == 50e-6
     assert sim.array.clock == before
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    ({"v_max": 4.5}, "forming ramp"), ({"gate": 4.5}, "forming gate"),
+    ({"width": 20e-6}, "forming width"), ({"v_read": 4.2}, "forming v_read"),
+])
+def test_forming_beyond_a_limit_is_refused_naming_what_before_any_pulse(
+        make_chip: MakeChip, change: dict, named: str) -> None:
+    bench, sim = make_chip(formed_at_start=False)
+    before = sim.array.clock
+    bench.forming = replace(bench.forming, **change)
+    with pytest.raises(SafetyError, match=named):
+        bench.form(CELLS)
+    assert sim.array.clock == before and not sim.array.formed[CELLS].any()
