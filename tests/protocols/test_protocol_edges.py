@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from drivers.errors import SafetyError
+from protocols.calibration import calibrate_gate
 from protocols.levels import LevelPlan
 from tests.protocols.conftest import MakeChip
 
@@ -59,3 +60,22 @@ def test_forming_beyond_a_limit_is_refused_naming_what_before_any_pulse(
     with pytest.raises(SafetyError, match=named):
         bench.form(CELLS)
     assert sim.array.clock == before and not sim.array.formed[CELLS].any()
+
+
+@pytest.mark.parametrize(("change", "gates", "named"), [
+    ({"reset_max": 3.8}, None, "gate calibration reset_max"),
+    ({"reset_gate": 4.5}, None, "gate calibration reset_gate"),
+    ({}, [1.0, 4.5], "gate calibration sweep"),
+    ({"v_set": 4.5}, None, "gate calibration v_set"),
+    ({"v_read": 4.2}, None, "gate calibration v_read"),
+])
+def test_gate_calibration_beyond_a_limit_is_refused_naming_what_before_any_pulse(
+        make_chip: MakeChip, change: dict, gates: list[float] | None, named: str) -> None:
+    bench, sim = make_chip()
+    before = sim.array.clock
+    params = replace(bench.params, **change)
+    sweep = {} if gates is None else {"gates": gates}
+    _, rows, cols = bench.geometry
+    with pytest.raises(SafetyError, match=named):
+        calibrate_gate(bench.fpga, bench.pulse, CELLS[:8], rows, cols, params, **sweep)
+    assert sim.array.clock == before
