@@ -192,3 +192,15 @@ def test_firmware_survives_any_bytes(garbage: bytes, seq: int) -> None:
     replies = FrameDecoder().feed(fw.handle(garbage) + fw.handle(bytes(600) + identify))
     assert replies and replies[-1].seq == seq and replies[-1].kind == Kind.ACK
     assert all(isinstance(r, Frame) for r in replies)
+
+
+def test_a_batch_advances_the_clock_by_its_time_from_wherever_the_clock_stands() -> None:
+    array = RRAMArray(DeviceModel(rows=16, cols=16, formed_at_start=True), seed=11)
+    array.advance(7.0)
+    cells = np.arange(64)
+    target = np.linspace(20e-6, 100e-6, 64)
+    _, batch_time = write_verify(array, lambda sel: array.read_conductance(sel, 0.2), cells,
+                                 target - 2e-6, target + 2e-6, np.full(64, 0.7),
+                                 _program(IGVVA, 0.0))
+    assert array.clock - 7.0 == pytest.approx(batch_time)
+
