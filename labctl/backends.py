@@ -95,15 +95,15 @@ def simulated_bench(sim: SimulatedBench, limits: SafetyLimits = MOCK_LIMITS) -> 
                  simulation=array)
 
 
-def run_provenance(bench: Bench, setup: Path | None, sample: str | None,
-                   operator: str | None) -> Provenance:
+def run_provenance(setup: Path | None, sample: str | None, operator: str | None,
+                   bench: Bench | None = None) -> Provenance:
     """What an archive records of the run's circumstances: who ran it on which chip, the
-    setup file verbatim and every write-verify and forming setting the bench uses."""
+    setup file verbatim and, given the bench, every write-verify and forming setting it uses."""
     text = setup.read_text(encoding="utf-8") if setup is not None else ""
     chip_id = load_setup(setup).chip.id if setup is not None else "simulated"
     given = {"operator": operator} if operator else {}
     return Provenance(sample=sample or chip_id, setup_text=text,
-                      parameters=bench.parameters(), **given)
+                      parameters=bench.parameters() if bench is not None else {}, **given)
 
 
 def _visa(name: str, inst: VisaInstrument) -> LineTransport:

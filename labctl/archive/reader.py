@@ -71,7 +71,7 @@ class Archive:
                        else status)
         self.stored_summary: dict[str, Any] | None = (
             _json(attrs, "summary", self.path) if "summary" in attrs else None)
-        self.meta = {k: _plain(v) for k, v in attrs.items() if k not in ("config", "summary")}
+        self.meta = {k: plain(v) for k, v in attrs.items() if k not in ("config", "summary")}
         self._data = self._file if version == 1 else self._group(ENTRY)
 
     def _group(self, name: str) -> h5py.Group:
@@ -228,7 +228,7 @@ def _attr(attrs: h5py.AttributeManager, name: str, kind: type, path: Path,
     except (OSError, RuntimeError) as err:
         raise ArchiveError(f"{path}: root attribute {name!r} cannot be read "
                            f"({_first_line(err)})") from err
-    value = _plain(value)
+    value = plain(value)
     if kind is int and isinstance(value, int | np.integer) and not isinstance(value, bool):
         return int(value)
     if kind is str and isinstance(value, str):
@@ -252,7 +252,8 @@ def _first_line(err: BaseException) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """An attribute value as plain Python: numpy scalars unwrapped, bytes decoded."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, bytes):

@@ -20,7 +20,7 @@ import numpy as np
 from labctl.archive import nexus
 from labctl.archive.errors import ArchiveError
 from labctl.archive.provenance import Provenance, git_revision, now_iso, package_version
-from labctl.archive.reader import read_table
+from labctl.archive.reader import plain, read_table
 from labctl.archive.schema import ENTRY, FORMAT, KINDS, LIBVER, SCHEMA_VERSION, Layout
 
 COMMIT_INTERVAL = 1.0
@@ -58,6 +58,7 @@ class ArchiveWriter:
         self._appends: dict[str, list[np.ndarray]] = {}
         self._writes: list[tuple[str, Any, np.ndarray]] = []
         self._published = False
+        self._committed_attrs: dict[str, Any] = {}
         self._depth = 0
         self._last_commit = time.monotonic()
         try:
@@ -112,10 +113,16 @@ class ArchiveWriter:
 
     # ----------------------------------------------------------------- publishing
     def commit(self) -> None:
-        """Publish every change so far: write them into a copy, sync it, rename it over."""
+        """Publish every change so far: write them into a copy, sync it, rename it over
+        (nothing to do when nothing changed since the last commit)."""
+        unchanged = not (any(self._appends.values()) or self._writes
+                         or self._attrs != self._committed_attrs)
+        if self._published and unchanged:
+            return
         with _interrupts_deferred():
             self._publish()
             self._published = True
+            self._committed_attrs = dict(self._attrs)
             self._appends.clear()
             self._writes.clear()
             self._last_commit = time.monotonic()
@@ -164,7 +171,7 @@ class ArchiveWriter:
 
     def _apply(self, f: h5py.File) -> None:
         for key, value in self._attrs.items():
-            if key not in f.attrs or _plain(f.attrs[key]) != value:  # a rewrite grows the file
+            if key not in f.attrs or plain(f.attrs[key]) != value:  # a rewrite grows the file
                 f.attrs[key] = value
         entry = f[ENTRY]
         for name, blocks in self._appends.items():
@@ -224,10 +231,6 @@ def _interrupts_deferred() -> Iterator[None]:
             previous(signal.SIGINT, pressed[0])
         elif previous == signal.SIG_DFL:
             raise KeyboardInterrupt
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _fsync(path: Path) -> None:

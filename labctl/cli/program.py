@@ -70,7 +70,7 @@ def program(
         archive = ArchiveWriter(out, "program", layout_for(config, bench.geometry),
                                 backend=backend, seed=seed, config=config.model_dump(),
                                 instruments=bench.identities,
-                                provenance=run_provenance(bench, setup, sample, operator))
+                                provenance=run_provenance(setup, sample, operator, bench))
         try:
             with phase_progress() as progress:
                 result = run_program(config, bench, archive, progress)

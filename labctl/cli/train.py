@@ -13,13 +13,13 @@ from rich.table import Table
 from drivers.errors import ConfigError
 from labctl.archive import Archive
 from labctl.archive.provenance import Provenance
+from labctl.backends import run_provenance
 from labctl.cli.app import app, console, default_out, report
 from labctl.datasets import DatasetFetcher, TaskData
 from labctl.learning import EpochRecord, TrainConfig, TrainResult
 from labctl.learning.archive import Origin, load_resume
 from labctl.learning.trainer import Resume
 from labctl.plots.train import plot_train
-from labctl.setup import load_setup
 from labctl.training import run_training
 
 _DEFAULTS = TrainConfig()
@@ -103,10 +103,7 @@ def train_command(
         out = out or default_out("train")
     fetcher = DatasetFetcher(data_dir)
     data = [fetcher.load(task) for task in config.tasks]
-    chosen = Path(config.setup) if config.setup else None
-    provenance = Provenance(sample=sample or (load_setup(chosen).chip.id if chosen else ""),
-                            setup_text=chosen.read_text(encoding="utf-8") if chosen else "",
-                            **({"operator": operator} if operator else {}))
+    provenance = run_provenance(Path(config.setup) if config.setup else None, sample, operator)
     result = _run_with_progress(config, data, out, previous, console, origin, provenance)
     report.print(summary_table(result))
     console.print(f"archive: {out}")
