@@ -64,6 +64,18 @@ class ConnectionLost(LabError):  # noqa: N818 - the name the lab uses
         self.cause = cause
 
 
+class NotAnswering(LabError):  # noqa: N818 - the name the lab uses
+    """Nothing has ever answered at a resource: the instrument is off, or the address is wrong."""
+
+    def __init__(self, resource: str, cause: str) -> None:
+        super().__init__(
+            f"nothing answers at {resource} ({cause}): is the instrument (or labctl mock-server) "
+            "on, and is the address in the setup file right?"
+        )
+        self.resource = resource
+        self.cause = cause
+
+
 class IdentityMismatch(LabError):  # noqa: N818 - the name the lab uses
     """The instrument at a resource is not the model the driver speaks to."""
 

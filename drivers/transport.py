@@ -19,7 +19,7 @@ from typing import Any
 import pyvisa
 from pyvisa.constants import StatusCode
 
-from drivers.errors import ConnectionLost, InstrumentTimeout
+from drivers.errors import ConnectionLost, InstrumentTimeout, NotAnswering
 
 _IO_ERRORS = (pyvisa.VisaIOError, OSError)
 """What a VISA session raises when the link breaks: pyvisa's own error, or (pyvisa-py
@@ -132,6 +132,9 @@ class VisaTransport(LineTransport):
         self.reconnect_backoff = reconnect_backoff
         self._rm = resource_manager or pyvisa.ResourceManager(visa_library)
         self._resource: Any | None = None
+        self._answered = False
+        """Whether the instrument has replied once: until then a broken link is one that never
+        worked, and there is nothing to reconnect to."""
         try:
             self._open()
         except _IO_ERRORS as err:
@@ -182,6 +185,8 @@ class VisaTransport(LineTransport):
         except _IO_ERRORS as err:
             if self._is_timeout(err):
                 raise InstrumentTimeout(self.resource_name, self.timeout) from err
+            if not self._answered:
+                raise NotAnswering(self.resource_name, _describe(err)) from err
             self._reconnect(err)
             try:
                 self._session().write(line)
@@ -192,16 +197,20 @@ class VisaTransport(LineTransport):
 
     def _read(self) -> str:
         try:
-            return str(self._session().read())
+            reply = str(self._session().read())
         except _IO_ERRORS as err:
             if self._is_timeout(err):
                 raise InstrumentTimeout(self.resource_name, self.timeout) from err
+            if not self._answered:
+                raise NotAnswering(self.resource_name, _describe(err)) from err
             self._reconnect(err)
             raise ConnectionLost(
                 self.resource_name,
                 "a reply was lost and the session reopened; re-send the query only if it is "
                 "safe to repeat",
             ) from err
+        self._answered = True
+        return reply
 
     def close(self) -> None:
         with self.lock:

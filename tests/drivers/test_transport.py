@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import socket
 
 import pytest
 from pyvisa import VisaIOError
 from pyvisa.constants import StatusCode
 
-from drivers.errors import ConnectionLost, InstrumentTimeout
+from drivers.errors import ConnectionLost, InstrumentTimeout, NotAnswering
 from drivers.transport import LoopbackTransport, VisaTransport
 
 
@@ -59,6 +60,14 @@ def visa(manager: FakeManager, attempts: int = 2) -> VisaTransport:
                          resource_manager=manager)
 
 
+def answered(manager: FakeManager, attempts: int = 2) -> VisaTransport:
+    """A transport whose instrument has replied once: the link worked, so it can be lost."""
+    transport = visa(manager, attempts)
+    assert transport.query("*IDN?") == "reply"
+    manager.opened[-1].written.clear()
+    return transport
+
+
 def test_timeout_in_seconds_becomes_milliseconds_and_terminations_are_explicit():
     manager = FakeManager([])
     visa(manager)
@@ -73,16 +82,18 @@ def test_visa_timeout_is_wrapped():
 
 
 def test_broken_write_reconnects_and_is_sent_once():
-    manager = FakeManager([StatusCode.error_connection_lost])
-    transport = visa(manager)
+    manager = FakeManager([])
+    transport = answered(manager)
+    manager.failures.append(StatusCode.error_connection_lost)
     transport.write(":OUTP ON")
     assert len(manager.opened) == 2
     assert manager.opened[-1].written == [":OUTP ON"]
 
 
 def test_reconnect_is_bounded():
-    manager = FakeManager([StatusCode.error_connection_lost], open_failures=5)
-    transport = visa(manager, attempts=3)
+    manager = FakeManager([], open_failures=5)
+    transport = answered(manager, attempts=3)
+    manager.failures.append(StatusCode.error_connection_lost)
     with pytest.raises(ConnectionLost, match="3 attempt"):
         transport.write("*TRG")
     assert manager.open_failures == 2
@@ -90,13 +101,31 @@ def test_reconnect_is_bounded():
 
 def test_lost_reply_reconnects_but_is_not_resent():
     manager = FakeManager([])
-    transport = visa(manager)
+    transport = answered(manager)
     transport.write("*TRG;*OPC?")
     manager.failures.append(StatusCode.error_connection_lost)
     with pytest.raises(ConnectionLost, match="reply was lost"):
         transport.read()
     assert len(manager.opened) == 2
     assert [r.written for r in manager.opened] == [["*TRG;*OPC?"], []]
+
+
+def test_a_link_that_never_answered_is_not_reconnected_but_named():
+    manager = FakeManager([StatusCode.error_connection_lost])
+    transport = visa(manager)
+    with pytest.raises(NotAnswering, match=r"nothing answers at TCPIP0::10\.0\.0\.2::5025"):
+        transport.write("*IDN?")
+    assert len(manager.opened) == 1
+
+
+def test_a_refused_socket_says_nothing_answers_at_the_address():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    transport = VisaTransport(f"TCPIP0::127.0.0.1::{port}::SOCKET", name="smu", timeout=1.0,
+                              reconnect_backoff=0.0, visa_library="@py")
+    with pytest.raises(NotAnswering, match="mock-server"):
+        transport.query("*IDN?")
 
 
 def test_loopback_read_without_reply_times_out():
