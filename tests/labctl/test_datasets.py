@@ -93,6 +93,50 @@ def test_environment_variable_names_the_directory(
     assert data.train_labels.shape == (6,)
 
 
+@pytest.mark.parametrize("named", ["option", "environment"])
+def test_a_dataset_directory_that_does_not_exist_is_refused_not_ignored(
+    tmp_path: Path, tiny: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, named: str
+):
+    write_task(tmp_path / "cache", tiny, compress=False)  # the cache would have served it
+    missing = tmp_path / "nonexistent"
+    if named == "environment":
+        monkeypatch.setenv("LABCTL_DATASETS", str(missing))
+    with pytest.raises(DatasetError) as caught:
+        DatasetFetcher(missing if named == "option" else None, tmp_path / "cache",
+                       network=False).load("tiny")
+    given = f"--data-dir {missing}" if named == "option" else f"$LABCTL_DATASETS = {missing}"
+    assert str(caught.value).startswith(f"{given}: no such directory")
+
+
+def test_train_with_a_missing_data_dir_stops_before_training(tmp_path: Path) -> None:
+    from tests.labctl.cli_runner import run_cli
+
+    out = tmp_path / "run.h5"
+    code, text = run_cli("train", "--data-dir", str(tmp_path / "nonexistent"), "--out", str(out))
+    assert code == 2 and "no such directory" in text, text
+    assert not out.exists()
+
+
+def test_downloads_say_what_they_fetch_and_from_where(
+    tmp_path: Path, tiny: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+):
+    import labctl.datasets.sources as sources
+
+    spec = TASKS["tiny"]
+    monkeypatch.setitem(TASKS, "tiny", TaskSpec(spec.name, spec.sha256,
+                                                mirrors=("https://mirror.invalid/tiny/",)))
+    served = {f"https://mirror.invalid/tiny/{n}.gz": gzip.compress(b) for n, b in tiny.items()}
+    monkeypatch.setattr(sources, "_http_get", lambda url, timeout=0.0: served[url])
+    said: list[str] = []
+    fetcher = DatasetFetcher(None, tmp_path / "cache", announce=said.append)
+    fetcher.load("tiny")
+    assert said[0] == ("downloading tiny/train-images-idx3-ubyte.gz from "
+                       "https://mirror.invalid/tiny/train-images-idx3-ubyte.gz")
+    cache = tmp_path / "cache" / "tiny"
+    assert f"tiny/t10k-labels-idx1-ubyte: checksum verified, cached in {cache}" in said
+    assert fetcher.origins["tiny/t10k-images-idx3-ubyte"].startswith("https://mirror.invalid/")
+
+
 class FakeRegistry:
     """A network source serving the tiny task's files, with one corrupt copy."""
 
