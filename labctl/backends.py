@@ -12,7 +12,7 @@ import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from drivers.errors import ConfigError
 from drivers.fpga import FpgaLink, LoopbackPort
@@ -24,8 +24,10 @@ from labctl.archive.provenance import Provenance
 from labctl.bench import Bench, BenchClock
 from labctl.instruments import Role, VisaInstrument, lookup
 from labctl.setup import Setup, load_setup
-from mock_hw import DeviceModel, RRAMArray, SimulatedBench
-from mock_hw.fpga.firmware import FpgaFirmware
+from mock_hw.params import DeviceModel
+
+if TYPE_CHECKING:
+    from mock_hw.bench import SimulatedBench
 
 BACKENDS = ("mock", "chip")
 
@@ -72,12 +74,17 @@ def open_bench(backend: str, setup: Path | None, seed: int, *, tiles: int = 1,
 
 def mock_bench(model: DeviceModel, seed: int) -> Bench:
     """Real drivers talking in-process to emulators sharing one simulated array."""
+    from mock_hw.array import RRAMArray  # compiles the array's kernels: only when a mock runs
+    from mock_hw.bench import SimulatedBench
+
     return simulated_bench(SimulatedBench(RRAMArray(model, seed)))
 
 
 def simulated_bench(sim: SimulatedBench, limits: SafetyLimits = MOCK_LIMITS) -> Bench:
     """A bench whose instruments are emulators acting on ``sim`` (which stays inspectable),
     every driver checked by one interlock of ``limits``."""
+    from mock_hw.fpga.firmware import FpgaFirmware
+
     lock = threading.RLock()
     interlock = Interlock(limits)
 

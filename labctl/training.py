@@ -51,7 +51,10 @@ def run_training(config: TrainConfig, data: Sequence[TaskData], out: Path,
                 archive.carry_over(out, trainer, resume)
             with _stop_on_interrupt(trainer):
                 result = trainer.run(on_batch, on_epoch, archive.epoch_done, resume)
-        except (TrainingStopped, KeyboardInterrupt):
+        except TrainingStopped as stop:
+            archive.close("interrupted", {})
+            raise stop.archived_in(out) from None
+        except KeyboardInterrupt:
             archive.close("interrupted", {})
             raise
         except LabError as err:

@@ -1,9 +1,13 @@
-"""The simulated bench: a 1T1R HfO2 array and emulators of the instruments that drive it."""
+"""The simulated bench: a 1T1R HfO2 array and emulators of the instruments that drive it.
 
-from mock_hw.array import RRAMArray
-from mock_hw.bench import Route, SimulatedBench
-from mock_hw.errors import ModelParameterError, SimulationError
-from mock_hw.params import DeviceModel
+Names load on first use, so that importing an error type does not compile the array's kernels.
+"""
 
-__all__ = ["DeviceModel", "ModelParameterError", "RRAMArray", "Route", "SimulatedBench",
-           "SimulationError"]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "array": ["RRAMArray"],
+    "bench": ["Route", "SimulatedBench"],
+    "errors": ["ModelParameterError", "SimulationError"],
+    "params": ["DeviceModel"],
+})

@@ -1,7 +1,12 @@
-"""Run archives: one HDF5 file per run, layout in ``labctl.archive.schema``."""
+"""Run archives: one HDF5 file per run, layout in ``labctl.archive.schema``.
 
-from labctl.archive.errors import ArchiveError
-from labctl.archive.reader import Archive
-from labctl.archive.writer import ArchiveWriter
+Names load on first use, so that the command line starts without importing h5py.
+"""
 
-__all__ = ["Archive", "ArchiveError", "ArchiveWriter"]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "errors": ["ArchiveError"],
+    "reader": ["Archive"],
+    "writer": ["ArchiveWriter"],
+})

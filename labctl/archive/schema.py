@@ -15,7 +15,7 @@ Root attributes (all runs)
     NX_class        "NXroot"; ``default`` = "entry"
     format          "labctl-archive"
     schema_version  2
-    kind            "program" | "train"
+    kind            "program" | "train" | "read"
     labctl_version, git_revision   what wrote the file (revision "unknown" outside git)
     created         start time, ISO 8601, UTC (kept across resumes)
     backend         "software" | "mock" | "chip"
@@ -50,6 +50,11 @@ Kind "program" (``labctl program``)
                     (delay 0) and after the configured wait
     map_tile<k>     NXdata: ``conductance`` (row, col) read back after programming, S, NaN
                     where not programmed; dimension scales ``row``, ``col``; the default plot
+
+Kind "read" (``labctl read``)
+    reads           READ_DTYPE, one row per cell read once at the bench's read voltage
+    map_tile<k>     NXdata: ``conductance`` (row, col), S, NaN outside the region read;
+                    dimension scales ``row``, ``col``; the default plot
 
 Kind "train" (``labctl train``)
     accuracy        ACCURACY_DTYPE, test accuracy of every task after every epoch
@@ -114,6 +119,15 @@ VERIFY_DTYPE = np.dtype([
     ("g", "<f8"),
 ])
 VERIFY_UNITS = {"delay": "s", "g": "S"}
+
+READ_DTYPE = np.dtype([
+    ("cell", "<u4"),
+    ("tile", "<u2"),
+    ("row", "<u2"),
+    ("col", "<u2"),
+    ("g", "<f8"),
+])
+READ_UNITS = {"g": "S"}
 
 ACCURACY_DTYPE = np.dtype([
     ("trained_task", "<u1"),
@@ -195,11 +209,13 @@ class Layout:
 
 
 TABLES = {"levels": LEVEL_DTYPE, "writes": WRITE_DTYPE, "verify": VERIFY_DTYPE,
-          "accuracy": ACCURACY_DTYPE, "epochs": EPOCH_DTYPE, "resumes": RESUME_DTYPE}
+          "reads": READ_DTYPE, "accuracy": ACCURACY_DTYPE, "epochs": EPOCH_DTYPE,
+          "resumes": RESUME_DTYPE}
 """Every table name and its row dtype."""
-KINDS = ("program", "train")
+KINDS = ("program", "train", "read")
 REQUIRED = {"program": ("levels", "writes", "verify"),
-            "train": ("accuracy", "epochs", "resumes", "checkpoint/position")}
+            "train": ("accuracy", "epochs", "resumes", "checkpoint/position"),
+            "read": ("reads",)}
 """What every schema-2 archive of a kind holds, whatever its configuration."""
 STATUSES = ("running", "complete", "interrupted", "failed")
 
@@ -217,17 +233,25 @@ def program_layout(tiles: list[int], rows: int, cols: int) -> Layout:
             "writes": Table(WRITE_DTYPE, WRITE_UNITS, "write"),
             "verify": Table(VERIFY_DTYPE, VERIFY_UNITS, "read"),
         },
-        arrays={
-            map_path(t): Array((rows, cols), "<f8", "S", ("row", "col"), float("nan"),
-                               compress=True)
-            for t in tiles
-        },
-        plots={
-            f"map_tile{t}": Plot("conductance", {"row": np.arange(rows), "col": np.arange(cols)},
-                                 f"conductance read back after programming, tile {t}")
-            for t in tiles
-        },
+        **_maps(tiles, rows, cols, "conductance read back after programming"),
     )
+
+
+def read_layout(tile: int, rows: int, cols: int) -> Layout:
+    """Layout of a ``labctl read`` of a region of ``tile``."""
+    return Layout(tables={"reads": Table(READ_DTYPE, READ_UNITS, "cell")},
+                  **_maps([tile], rows, cols, "conductance read"))
+
+
+def _maps(tiles: list[int], rows: int, cols: int, what: str) -> dict:
+    """The conductance map arrays of ``tiles`` and their NXdata plots."""
+    return {
+        "arrays": {map_path(t): Array((rows, cols), "<f8", "S", ("row", "col"), float("nan"),
+                                      compress=True) for t in tiles},
+        "plots": {f"map_tile{t}": Plot("conductance",
+                                       {"row": np.arange(rows), "col": np.arange(cols)},
+                                       f"{what}, tile {t}") for t in tiles},
+    }
 
 
 def train_layout(layers: dict[str, tuple[int, int]], tasks: list[str], epochs: int,

@@ -1,6 +1,10 @@
-"""Command-line interface: ``labctl <command>``. Each command lives in its own module."""
+"""Command-line interface: ``labctl <command>``. Each command lives in its own module.
 
-from labctl.cli import archives, check, data, mock_server, program, train  # noqa: F401
+Commands import what is heavy (torch, the simulated array, h5py, matplotlib) inside their
+body, after their options are checked, so that ``--help`` and bad input answer at once.
+"""
+
+from labctl.cli import archives, check, data, mock_server, program, read, train  # noqa: F401
 from labctl.cli.app import app, main
 
 __all__ = ["app", "main"]

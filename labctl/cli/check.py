@@ -9,10 +9,7 @@ import typer
 from rich.table import Table
 
 from drivers.errors import ConfigError
-from labctl.backends import chip_bench
 from labctl.cli.app import app, report
-from labctl.limits import path_limits
-from labctl.setup import load_setup
 
 
 @app.command()
@@ -20,6 +17,10 @@ def check(
     setup: Annotated[Path, typer.Option(help="Bench setup TOML to check.")],
 ) -> None:
     """Open the setup's instruments, print their identities and limits, then make all safe."""
+    from labctl.backends import chip_bench
+    from labctl.limits import path_limits
+    from labctl.setup import load_setup
+
     bench_setup = load_setup(setup)
     with chip_bench(bench_setup) as bench:
         tiles, rows, cols = bench.geometry

@@ -11,12 +11,6 @@ import typer
 from drivers.errors import ConfigError
 from labctl.cli.app import app, console
 from labctl.instruments import lookup, models
-from mock_hw import DeviceModel, RRAMArray, SimulatedBench
-from mock_hw.fpga.faults import FaultInjection
-from mock_hw.fpga.firmware import FpgaFirmware
-from mock_hw.fpga.server import FpgaServer
-from mock_hw.instruments.faults import InstrumentFaults
-from mock_hw.instruments.server import serve_instruments
 
 
 @app.command("mock-server")
@@ -43,6 +37,13 @@ def mock_server(
     fault_seed: Annotated[int, typer.Option(help="Seed of the fault injection.")] = 0,
 ) -> None:
     """Serve the simulated chip's SMU, pulse generator and FPGA board on loopback ports."""
+    from mock_hw import DeviceModel, RRAMArray, SimulatedBench
+    from mock_hw.fpga.faults import FaultInjection
+    from mock_hw.fpga.firmware import FpgaFirmware
+    from mock_hw.fpga.server import FpgaServer
+    from mock_hw.instruments.faults import InstrumentFaults
+    from mock_hw.instruments.server import serve_instruments
+
     smu_emulator, pulse_emulator = (lookup("smu", smu_model).emulator_class(),
                                     lookup("pulse_generator", pulse_model).emulator_class())
     model = DeviceModel(tiles=tiles, formed_at_start=formed)

@@ -10,12 +10,8 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from drivers.errors import ConfigError, LabError
-from labctl.archive import Archive, ArchiveWriter
-from labctl.backends import chip_geometry, open_bench, run_provenance
 from labctl.cli.app import app, console, default_out, report
 from labctl.cli.progress import phase_progress
-from labctl.plots.program import plot_program
-from labctl.programming import ProgramConfig, layout_for, run_program, validate
 
 
 @app.command()
@@ -54,6 +50,10 @@ def program(
         help="Who ran it, for the archive (default: the login name).")] = None,
 ) -> None:
     """Program a region of the array to N conductance levels with write-verify."""
+    from labctl.archive import Archive, ArchiveWriter
+    from labctl.backends import chip_geometry, open_bench, run_provenance
+    from labctl.programming import ProgramConfig, layout_for, run_program, validate
+
     try:
         config = ProgramConfig(levels=levels, g_min=g_min * 1e-6, g_max=g_max * 1e-6,
                                tolerance=tolerance * 1e-6, tile=tile, rows=rows, cols=cols,
@@ -88,6 +88,8 @@ def program(
     print_program_summary(result.summary)
     console.print(f"archive: {out}")
     if plot:
+        from labctl.plots.program import plot_program
+
         with Archive(out) as a:
             console.print(f"plot: {plot_program(a, out.with_suffix('.png'))}")
 

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from drivers.errors import ConfigError
-from labctl.archive import Archive
-from labctl.archive.provenance import Provenance
-from labctl.backends import run_provenance
 from labctl.cli.app import app, console, default_out, report
-from labctl.datasets import DatasetFetcher, TaskData
-from labctl.learning import EpochRecord, TrainConfig, TrainResult
-from labctl.learning.archive import Origin, load_resume
-from labctl.learning.trainer import Resume
-from labctl.plots.train import plot_train
-from labctl.training import run_training
+from labctl.cli.progress import train_progress
+from labctl.learning.config import TrainConfig
+
+if TYPE_CHECKING:
+    from labctl.archive.provenance import Provenance
+    from labctl.datasets import TaskData
+    from labctl.learning import TrainResult
+    from labctl.learning.archive import Origin
+    from labctl.learning.trainer import Resume
 
 _DEFAULTS = TrainConfig()
 
@@ -89,8 +87,11 @@ def train_command(
     """Train on the tasks in sequence and print the accuracy on every task after every task."""
     previous = origin = None
     if resume is not None:
+        from labctl.learning.archive import load_resume
+
         config, previous, origin = load_resume(resume)
         out = resume
+        console.print(_resuming(config, previous, resume), highlight=False)
     else:
         config = TrainConfig.build(
             backend=backend, setup=str(setup) if setup else None, levels=levels,
@@ -101,15 +102,35 @@ def train_command(
             bn_scenario=bn_scenario,
         )
         out = out or default_out("train")
-    fetcher = DatasetFetcher(data_dir)
+    from labctl.archive import Archive
+    from labctl.backends import run_provenance
+    from labctl.datasets import DatasetFetcher
+    from labctl.reports import summarise
+
+    fetcher = DatasetFetcher(data_dir, announce=lambda text: console.print(
+        text, highlight=False, soft_wrap=True))
     data = [fetcher.load(task) for task in config.tasks]
     provenance = run_provenance(Path(config.setup) if config.setup else None, sample, operator)
-    result = _run_with_progress(config, data, out, previous, console, origin, provenance)
-    report.print(summary_table(result))
-    console.print(f"archive: {out}")
-    if plot:
-        with Archive(out) as archive:
+    _run_with_progress(config, data, out, previous, origin, provenance)
+    report.print(f"backend {config.backend}, N={config.levels}, m*={config.meta:g}, BN scenario "
+                 f"{config.bn_scenario}, seed {config.seed}", soft_wrap=True)
+    with Archive(out) as archive:
+        print_train_summary(summarise(archive))
+        if plot:
+            from labctl.plots.train import plot_train
+
             console.print(f"plot: {plot_train(archive, out.with_suffix('.png'))}")
+    console.print(f"archive: {out}")
+
+
+def _resuming(config: TrainConfig, resume: Resume, archive: Path) -> str:
+    """Where a resumed run picks up, in the words of its progress bars."""
+    done = len(resume.epochs)
+    task, epoch = resume.position.task, resume.position.epoch
+    if task >= len(config.tasks):
+        return f"resuming {archive}: all {done} epochs are archived; finishing the run"
+    return (f"resuming {archive}: {config.tasks[task]} epoch {epoch + 1}/{config.epochs} "
+            f"(task {task + 1} of {len(config.tasks)}), after {done} archived epochs")
 
 
 def print_train_summary(summary: dict) -> None:
@@ -123,60 +144,34 @@ def print_train_summary(summary: dict) -> None:
     for after in (t for t in tasks if t in done):
         table.add_row(after, *(f"{100 * done[after][t]:.2f}" for t in tasks))
     report.print(table)
-    report.print(f"writes/device max {summary['writes_per_device_max']} mean "
-                 f"{summary['writes_per_device_mean']:.2f}; level changes per epoch "
-                 f"{', '.join(map(str, summary['level_changes_per_epoch']))}; failed writes "
-                 f"{summary['failed_writes']}; link retries {summary['link_retries']}; bench "
-                 f"time {summary['bench_time']:.1f} s")
+    figures = [
+        f"writes/device max {summary['writes_per_device_max']} mean "
+        f"{summary['writes_per_device_mean']:.2f}",
+        "level changes per epoch "
+        f"{', '.join(map(str, summary['level_changes_per_epoch']))}",
+        f"failed writes {summary['failed_writes']}", f"link retries {summary['link_retries']}",
+        f"bench time {summary['bench_time']:.1f} s",
+    ]
+    if "memory" in summary:
+        memory = summary["memory"]
+        figures.append(f"digital memory {memory['total_bits'] / 8e6:.2f} MB, "
+                       f"{memory['ratio_vs_reference']:.1f}x less than the BNN reference")
+    if "wall_time" in summary:
+        figures.append(f"wall {summary['wall_time']:.0f} s")
+    report.print("; ".join(figures), soft_wrap=True)
 
 
 def _run_with_progress(
     config: TrainConfig, data: list[TaskData], out: Path, resume: Resume | None,
-    console: Console, origin: Origin | None, provenance: Provenance,
+    origin: Origin | None, provenance: Provenance,
 ) -> TrainResult:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TextColumn("{task.fields[status]}"))
-    with Progress(*columns, console=console) as progress:
-        bars: dict[tuple[str, int], int] = {}
-        epoch_of = dict.fromkeys(config.tasks, 0)
-        if resume is not None:
-            for record in resume.epochs:
-                epoch_of[record.task] += 1
+    from labctl.training import run_training
 
-        def on_batch(task: str, total: int) -> None:
-            key = (task, epoch_of[task])
-            if key not in bars:
-                bars[key] = progress.add_task(
-                    f"{task} epoch {key[1] + 1}/{config.epochs}", total=total, status=""
-                )
-            progress.advance(bars[key])
-
-        def on_epoch(record: EpochRecord) -> None:
-            scores = "  ".join(f"{t} {100 * a:.2f}%"
-                               for t, a in zip(config.tasks, record.accuracy, strict=True))
-            progress.update(bars[(record.task, record.epoch)], status=scores)
-            epoch_of[record.task] += 1
-
-        return run_training(config, data, out, resume, on_batch, on_epoch, origin=origin,
-                            provenance=provenance)
-
-
-def summary_table(result: TrainResult) -> Table:
-    """Accuracy on every task after every task, with write and memory figures underneath."""
-    c = result.config
-    table = Table(title=f"Test accuracy (%) after each task — backend {c.backend}, "
-                        f"N={c.levels}, m*={c.meta}, BN scenario: {c.bn_scenario}")
-    table.add_column("after")
-    for task in c.tasks:
-        table.add_column(task, justify="right")
-    for task, row in zip(c.tasks, result.after_task, strict=True):
-        table.add_row(task, *(f"{100 * a:.2f}" for a in row))
-    counts = result.all_write_counts()
-    memory = result.memory
-    table.caption = (
-        f"writes/device max {counts.max()} mean {counts.mean():.2f}; level changes per epoch "
-        f"{', '.join(str(n) for n in result.level_changes)}; digital memory "
-        f"{memory['total_bits'] / 8e6:.2f} MB, {memory['ratio_vs_reference']:.1f}x less than "
-        f"the BNN reference; wall {result.wall_seconds:.0f} s"
-    )
-    return table
+    per_epoch = [-(-len(d.limited(config.limit).train_labels) // config.batch_size)
+                 for d in data]
+    done = [sum(r.task == t for r in resume.epochs) if resume else 0 for t in config.tasks]
+    with train_progress(config.tasks, config.epochs, per_epoch, done) as progress:
+        return run_training(
+            config, data, out, resume, progress.batch,
+            lambda record: progress.epoch(record.task, record.epoch, record.accuracy),
+            origin=origin, provenance=provenance)

@@ -1,15 +1,12 @@
-"""MNIST and Fashion-MNIST: find, verify and load the original IDX files."""
+"""MNIST and Fashion-MNIST: find, verify and load the original IDX files.
 
-from labctl.datasets.catalog import TASKS, TaskSpec
-from labctl.datasets.errors import DatasetError
-from labctl.datasets.loader import DatasetFetcher, TaskData, default_cache_dir, load_task
+Names load on first use, so that naming a task does not import torch.
+"""
 
-__all__ = [
-    "TASKS",
-    "DatasetError",
-    "DatasetFetcher",
-    "TaskData",
-    "TaskSpec",
-    "default_cache_dir",
-    "load_task",
-]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "catalog": ["TASKS", "TaskSpec"],
+    "errors": ["DatasetError"],
+    "loader": ["DatasetFetcher", "TaskData", "default_cache_dir", "load_task"],
+})

@@ -1,26 +1,17 @@
-"""Metaplastic quantized-network training with the weights held in a WeightStore."""
+"""Metaplastic quantized-network training with the weights held in a WeightStore.
 
-from labctl.learning.backends import BACKENDS, make_weight_store
-from labctl.learning.config import TrainConfig
-from labctl.learning.memory import MemoryModel
-from labctl.learning.optimizer import MetaplasticAdam, MetaVariant
-from labctl.learning.quantizer import LevelGrid
-from labctl.learning.store import SoftwareStore, WeightStore, WriteStats
-from labctl.learning.trainer import EpochRecord, Trainer, TrainResult, train
+Names load on first use, so that the command line and the configuration do not import torch.
+"""
 
-__all__ = [
-    "BACKENDS",
-    "EpochRecord",
-    "LevelGrid",
-    "MemoryModel",
-    "MetaVariant",
-    "MetaplasticAdam",
-    "SoftwareStore",
-    "TrainConfig",
-    "TrainResult",
-    "Trainer",
-    "WeightStore",
-    "WriteStats",
-    "make_weight_store",
-    "train",
-]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "backends": ["BACKENDS", "make_weight_store"],
+    "config": ["TrainConfig"],
+    "memory": ["MemoryModel"],
+    "optimizer": ["MetaplasticAdam"],
+    "options": ["LrSchedule", "MetaVariant"],
+    "quantizer": ["LevelGrid"],
+    "store": ["SoftwareStore", "WeightStore", "WriteStats"],
+    "trainer": ["EpochRecord", "TrainResult", "Trainer", "train"],
+})

@@ -9,8 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from drivers.errors import ConfigError
 from labctl.datasets import TASKS
 from labctl.learning.memory import MemoryModel
-from labctl.learning.optimizer import MetaVariant
-from labctl.learning.schedule import LrSchedule
+from labctl.learning.options import LrSchedule, MetaVariant
 
 
 class TrainConfig(BaseModel):

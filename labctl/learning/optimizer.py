@@ -10,24 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from enum import StrEnum
 
 import torch
 
+from labctl.learning.options import MetaVariant
 from labctl.learning.quantizer import LevelGrid
-
-
-class MetaVariant(StrEnum):
-    """Which distance the meta-function measures."""
-
-    INTERVAL = "interval"
-    """Distance to the nearest level-change threshold (unbounded in the outer intervals)."""
-    GLOBAL = "global"
-    """|W_h|, attenuating steps that shrink |W_h| (the binary rule applied to N levels)."""
-    LOWER = "lower"
-    """Distance above the lower level of the interval between neighbouring levels, attenuating
-    steps that move down toward it; below the lowest level, distance below it, attenuating
-    steps that move up."""
 
 
 def attenuated_toward(

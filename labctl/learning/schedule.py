@@ -13,19 +13,11 @@ from __future__ import annotations
 
 import functools
 import math
-from enum import StrEnum
 
 import torch
 from torch.optim.lr_scheduler import LambdaLR
 
-
-class LrSchedule(StrEnum):
-    """How the learning rate evolves over the steps of one task after the warm-up."""
-
-    CONSTANT = "constant"
-    """The configured rate throughout (the reference protocol)."""
-    COSINE = "cosine"
-    """Half a cosine from the configured rate down to zero at the task's last step."""
+from labctl.learning.options import LrSchedule
 
 
 def lr_factor(schedule: LrSchedule, step: int, total_steps: int, warmup: float = 0.0) -> float:
@@ -44,9 +36,11 @@ def lr_factor(schedule: LrSchedule, step: int, total_steps: int, warmup: float =
 
 
 def task_scheduler(
-    optimizer: torch.optim.Optimizer, schedule: LrSchedule, total_steps: int, warmup: float
+    optimizer: torch.optim.Optimizer, schedule: LrSchedule, total_steps: int, warmup: float,
+    start: int = 0,
 ) -> LambdaLR:
-    """A scheduler to step once after every optimizer step of a task.
+    """A scheduler to step once after every optimizer step of a task, standing at step
+    ``start`` (a resumed task) with the optimizer's rates set for it.
 
     Parameter groups marked ``metaplastic`` (hidden weights) warm up; the others do not.
     """
@@ -55,4 +49,6 @@ def task_scheduler(
                           warmup=warmup if group.get("metaplastic", True) else 0.0)
         for group in optimizer.param_groups
     ]
-    return LambdaLR(optimizer, factors)
+    for group in optimizer.param_groups:
+        group.setdefault("initial_lr", group["lr"])
+    return LambdaLR(optimizer, factors, last_epoch=start - 1)

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -38,10 +39,16 @@ class Position:
 class TrainingStopped(LabError):  # noqa: N818 - a stop, not a failure
     """Training was asked to stop (Ctrl-C) and stopped cleanly after a step."""
 
-    def __init__(self, task: str, epoch: int) -> None:
+    def __init__(self, task: str, epoch: int, archive: Path | None = None) -> None:
+        resume = f"labctl train --resume {archive}" if archive else "labctl train --resume"
         super().__init__(f"training stopped during {task} epoch {epoch + 1}; the bench is safe "
-                         "and the archive holds every completed epoch: continue with "
-                         "labctl train --resume FILE.h5")
+                         f"and the archive holds every completed epoch: continue with {resume}")
+        self.task = task
+        self.epoch = epoch
+
+    def archived_in(self, archive: Path) -> TrainingStopped:
+        """The same stop, telling the user the archive to resume from."""
+        return TrainingStopped(self.task, self.epoch, archive)
 
 
 @dataclass(frozen=True)
@@ -171,9 +178,8 @@ class Trainer:
                 self.optimizer = self._fresh_optimizer()
             per_epoch = -(-len(task.train_labels) // self.config.batch_size)
             scheduler = task_scheduler(self.optimizer, self.config.lr_schedule,
-                                       self.config.epochs * per_epoch, self.config.lr_warmup)
-            for _ in range(first * per_epoch):
-                scheduler.step()
+                                       self.config.epochs * per_epoch, self.config.lr_warmup,
+                                       start=first * per_epoch)
             for epoch in range(first, self.config.epochs):
                 record = self._epoch(task_index, task, epoch, self.optimizer, scheduler, result,
                                      on_batch)

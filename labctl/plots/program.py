@@ -52,7 +52,8 @@ def _histograms(ax: Axes, plan: LevelPlan, verify: np.ndarray, colours: np.ndarr
     _bands(ax, plan)
     ax.set(xlabel="read-back conductance (µS)", ylabel="cells",
            title=f"{plan.n_levels} levels, ±{plan.tolerance * 1e6:g} µS bands (grey)")
-    ax.legend(fontsize="small", ncols=2)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small", ncols=2)
 
 
 def _cdfs(ax: Axes, plan: LevelPlan, verify: np.ndarray, colours: np.ndarray) -> None:
@@ -67,7 +68,8 @@ def _cdfs(ax: Axes, plan: LevelPlan, verify: np.ndarray, colours: np.ndarray) ->
     _bands(ax, plan)
     ax.set(xlabel="read-back conductance (µS)", ylabel="cumulative fraction of the level's cells",
            ylim=(0, 1), title="per-level CDF")
-    ax.legend(fontsize="small", ncols=2)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small", ncols=2)
 
 
 def _bands(ax: Axes, plan: LevelPlan) -> None:

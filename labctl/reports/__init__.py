@@ -8,6 +8,7 @@ from drivers.errors import ConfigError
 from labctl.archive import Archive
 from labctl.region import Region
 from labctl.reports.program import program_summary
+from labctl.reports.read import read_summary
 from labctl.reports.train import train_summary
 
 
@@ -26,14 +27,17 @@ def summarise(archive: Archive) -> dict[str, Any]:
     if archive.kind == "program":
         figures = program_summary(archive.table("levels"), archive.table("writes"),
                                   archive.table("verify"))
-        figures["progress"] = _program_progress(archive, figures["cells"])
+        figures["progress"] = _cells_progress(archive, figures["cells"])
+    elif archive.kind == "read":
+        figures = read_summary(archive.table("reads"))
+        figures["progress"] = _cells_progress(archive, figures["cells"])
     else:
         figures = train_summary(archive)
         figures["progress"] = _train_progress(archive, figures["epochs_completed"])
     return {**head, **figures}
 
 
-def _program_progress(archive: Archive, written: int) -> str:
+def _cells_progress(archive: Archive, written: int) -> str:
     c = archive.config
     try:
         region = Region.parse(int(c["tile"]), str(c["rows"]), str(c["cols"]))

@@ -9,7 +9,7 @@ from pathlib import Path
 import h5py
 import pytest
 
-import labctl.cli.program as program_cli
+import labctl.backends
 from drivers.fpga.writeverify import Scheme, WriteVerifyParams
 from labctl.programming import ProgramConfig
 from tests.labctl.cli_runner import run_cli as _run
@@ -62,7 +62,7 @@ def test_bad_requests_stop_before_any_instrument_is_opened(
     def no_bench(*_: object, **__: object) -> None:
         raise AssertionError("a bench was opened for a bad request")
 
-    monkeypatch.setattr(program_cli, "open_bench", no_bench)
+    monkeypatch.setattr(labctl.backends, "open_bench", no_bench)
     code, text = _run("program", *args, "--out", str(tmp_path / "x.h5"))
     assert code != 0
     assert message in text

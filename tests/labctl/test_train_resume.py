@@ -172,7 +172,8 @@ def test_ctrl_c_stops_after_a_step_with_the_archive_closed(tmp_path: Path) -> No
     kill_after(proc, out, 1, signal.SIGINT)
     assert proc.returncode == 2
     stderr = proc.stderr.read() if proc.stderr else ""
-    assert "training stopped" in stderr and "--resume" in stderr
+    assert "training stopped" in stderr
+    assert f"labctl train --resume {out}" in "".join(stderr.split("\n"))
     stopped = summary(out)
     assert stopped["status"] == "interrupted"
     assert "tasks" in stopped and stopped["epochs_completed"] >= 1

@@ -1,0 +1,46 @@
+"""``labctl read``: one read of every cell of a region, archived as a table and a map."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from labctl.archive import ArchiveWriter
+from labctl.archive.schema import READ_DTYPE, Layout, map_path, read_layout
+from labctl.bench import Bench
+from labctl.region import Region
+
+CHUNK = 1024
+"""Cells read per request: the progress bar and the archive move on after each."""
+
+
+def layout_for(region: Region, geometry: tuple[int, int, int]) -> Layout:
+    """The archive layout of a read of ``region``."""
+    _, rows, cols = geometry
+    return read_layout(region.tile, rows, cols)
+
+
+def run_read(region: Region, bench: Bench, archive: ArchiveWriter,
+             progress: Callable[[str, int, int], None]) -> np.ndarray:
+    """Read every cell of ``region`` once at the bench's read voltage, archiving each chunk as
+    it arrives; returns the region's conductance map (S)."""
+    _, rows, cols = bench.geometry
+    cells = region.cells(rows, cols)
+    g = np.empty(cells.size)
+    progress("reading", 0, cells.size)
+    for start in range(0, cells.size, CHUNK):
+        part = cells[start:start + CHUNK]
+        g[start:start + part.size] = bench.read(part)
+        table = np.zeros(part.size, READ_DTYPE)
+        tile, rest = np.divmod(part, rows * cols)
+        table["cell"], table["tile"], table["g"] = part, tile, g[start:start + part.size]
+        table["row"], table["col"] = np.divmod(rest, cols)
+        archive.append("reads", table)
+        progress("reading", start + part.size, cells.size)
+    conductance = g.reshape(region.shape)
+    archive.write(map_path(region.tile), conductance,
+                  (slice(region.row_start, region.row_stop),
+                   slice(region.col_start, region.col_stop)))
+    archive.commit()
+    return conductance

@@ -1,0 +1,102 @@
+"""Progress without a terminal: plain lines at a steady rate, each epoch and phase reported,
+with the time left; on a terminal, bars."""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Iterator
+
+import pytest
+from rich.console import Console
+
+from labctl.cli import progress
+
+
+class Clock:
+    """A clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def piped(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Iterator[io.StringIO]:
+    """The progress console writing to a file (not a terminal), a line due every 10 s."""
+    out = io.StringIO()
+    monkeypatch.setattr(progress, "console", Console(file=out, width=200))
+    monkeypatch.setattr(progress, "PlainLines",
+                        functools.partial(progress.PlainLines, every=10.0, now=clock))
+    yield out
+
+
+def test_training_to_a_file_prints_steady_lines_every_epoch_and_the_time_left(
+        piped: io.StringIO, clock: Clock) -> None:
+    with progress.train_progress(["mnist", "fashion-mnist"], 2, [20, 20], [0, 0]) as p:
+        for task in ("mnist", "fashion-mnist"):
+            for epoch in range(2):
+                for _ in range(20):
+                    clock.t += 1.0
+                    p.batch(task, 20)
+                p.epoch(task, epoch, [0.9, 0.1])
+    lines = piped.getvalue().splitlines()
+    epochs = [line for line in lines if " done: " in line]
+    assert [line.split(" done")[0] for line in epochs] == [
+        "mnist epoch 1/2", "mnist epoch 2/2", "fashion-mnist epoch 1/2",
+        "fashion-mnist epoch 2/2"]
+    assert "mnist 90.00%  fashion-mnist 10.00%" in epochs[0]
+    batches = [line for line in lines if ": batch " in line]
+    # a line 10 s after the last one, the last batch of an epoch giving way to the epoch's line
+    assert [line.split(" [")[0] for line in batches] == [
+        f"{task} epoch {e}/2: batch 10/20" for task in ("mnist", "fashion-mnist") for e in (1, 2)]
+    assert "[0:00:20 elapsed, 0:01:00 left]" in epochs[0]  # 20 of 80 batches in 20 s
+    assert "left" not in epochs[-1]
+
+
+def test_a_resumed_run_estimates_from_this_session_only(piped: io.StringIO,
+                                                        clock: Clock) -> None:
+    with progress.train_progress(["a", "b"], 2, [10, 10], [2, 0]) as p:
+        for _ in range(10):
+            clock.t += 1.0
+            p.batch("b", 10)
+        p.epoch("b", 0, [0.5, 0.5])
+    (line,) = (x for x in piped.getvalue().splitlines() if "done" in x)
+    assert line.startswith("b epoch 1/2 done")
+    assert "[0:00:10 elapsed, 0:00:10 left]" in line  # 10 batches in 10 s, 10 to go
+
+
+def test_program_phases_to_a_file_report_each_phase_once_it_ends(piped: io.StringIO,
+                                                                 clock: Clock) -> None:
+    with progress.phase_progress() as update:
+        for phase in ("forming", "programming"):
+            update(phase, 0, 30)
+            for done in range(1, 31):
+                clock.t += 1.0
+                update(phase, done, 30)
+            update(phase, 30, 30)
+    lines = piped.getvalue().splitlines()
+    assert [line.split(" [")[0] for line in lines if "30/30" in line] == [
+        "forming: 30/30", "programming: 30/30"]
+    middle = [line for line in lines if "30/30" not in line]
+    assert [line.split(" [")[0] for line in middle] == [
+        "forming: 10/30", "forming: 20/30", "programming: 10/30", "programming: 20/30"]
+    assert "[0:00:40 elapsed, 0:00:20 left]" in middle[2]  # the phase's own rate
+
+
+def test_on_a_terminal_training_shows_bars_not_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = io.StringIO()
+    monkeypatch.setattr(progress, "console", Console(file=out, width=120, force_terminal=True))
+    with progress.train_progress(["mnist"], 1, [5], [0]) as p:
+        for _ in range(5):
+            p.batch("mnist", 5)
+        p.epoch("mnist", 0, [0.9])
+    text = out.getvalue()
+    assert "mnist epoch 1/1" in text and "━" in text and "elapsed" not in text
