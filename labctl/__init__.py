@@ -1,8 +1,18 @@
-"""labctl: drive a 1T1R HfO2 RRAM test chip, or its simulation, from program to training."""
+"""labctl: drive a 1T1R HfO2 RRAM test chip, or its simulation, from program to training.
+
+The names below are the library's public API; they load on first use, so that importing
+labctl (and starting the command line) does not import torch.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
+
+import lazy_loader
 
 try:
     __version__ = version("labctl")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "archive.analysis": ["open_archive"],
+})

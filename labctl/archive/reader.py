@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
@@ -24,6 +25,17 @@ from labctl.archive.schema import (
 MAX_ELEMENTS = 1 << 31
 """Largest dataset a reader loads: a damaged header can claim any shape."""
 _SWMR_FLAG = "already open for write"
+
+
+@dataclass(frozen=True)
+class Described:
+    """What an archive's file records of one dataset beyond its values."""
+
+    units: str | None
+    dims: tuple[str, ...]
+    """One label per axis, "" where the axis has none."""
+    scales: dict[str, np.ndarray]
+    """Coordinate values of the labelled axes that have a dimension scale attached."""
 
 
 class Archive:
@@ -119,6 +131,25 @@ class Archive:
         g.visititems(lambda name, obj: found.append(name)
                      if isinstance(obj, h5py.Dataset) else None)
         return sorted(found)
+
+    def described(self, name: str) -> Described:
+        """What the file says of dataset ``name`` (a table column is ``table/column``): its
+        units, dimension labels and attached dimension scales; empty where it says nothing
+        (schema 1, or a dataset without them)."""
+        ds = self._data.get(name)
+        if not isinstance(ds, h5py.Dataset):
+            raise ArchiveError(f"{self.path} has no dataset {name!r}")
+        try:
+            units = plain(ds.attrs["units"]) if "units" in ds.attrs else None
+            dims = tuple(str(d.label) for d in ds.dims)
+            scales = {}
+            for dim, label in zip(ds.dims, dims, strict=True):
+                if label and len(dim):
+                    scales[label] = _load(self._data, dim[0].name, self.path)
+        except (OSError, RuntimeError, KeyError) as err:
+            raise ArchiveError(f"{self.path}: dataset {name!r} cannot be described "
+                               f"({_first_line(err)}); the file is damaged") from err
+        return Described(units if isinstance(units, str) else None, dims, scales)
 
     def verify(self) -> None:
         """Read every dataset chunk by chunk, so a checksum failure anywhere is found now

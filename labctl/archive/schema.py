@@ -58,7 +58,8 @@ Kind "read" (``labctl read``)
 
 Kind "train" (``labctl train``)
     accuracy        ACCURACY_DTYPE, test accuracy of every task after every epoch
-    epochs          EPOCH_DTYPE, per-epoch training and chip statistics
+    epochs          EPOCH_DTYPE, per-epoch training and chip statistics, one row per epoch
+                    of the run (dimension ``run_epoch``; ``epoch`` counts within the task)
     resumes         RESUME_DTYPE, one row per ``--resume`` of the run
     accuracy_curves NXdata: ``accuracy`` (epoch, task), NaN until trained; scales ``epoch``
                     (1-based, over all tasks) and ``task`` (names); the default plot
@@ -208,9 +209,17 @@ class Layout:
     """NXdata group name -> plot; the first is the entry's default."""
 
 
-TABLES = {"levels": LEVEL_DTYPE, "writes": WRITE_DTYPE, "verify": VERIFY_DTYPE,
-          "reads": READ_DTYPE, "accuracy": ACCURACY_DTYPE, "epochs": EPOCH_DTYPE,
-          "resumes": RESUME_DTYPE}
+TABLE_SPECS = {
+    "levels": Table(LEVEL_DTYPE, LEVEL_UNITS, "level", chunk_rows=64),
+    "writes": Table(WRITE_DTYPE, WRITE_UNITS, "write"),
+    "verify": Table(VERIFY_DTYPE, VERIFY_UNITS, "read"),
+    "reads": Table(READ_DTYPE, READ_UNITS, "cell"),
+    "accuracy": Table(ACCURACY_DTYPE, ACCURACY_UNITS, "evaluation", chunk_rows=256),
+    "epochs": Table(EPOCH_DTYPE, EPOCH_UNITS, "run_epoch", chunk_rows=256),
+    "resumes": Table(RESUME_DTYPE, RESUME_UNITS, "resume", chunk_rows=16),
+}
+"""Every table: its row dtype, column units and row dimension."""
+TABLES = {name: spec.dtype for name, spec in TABLE_SPECS.items()}
 """Every table name and its row dtype."""
 KINDS = ("program", "train", "read")
 REQUIRED = {"program": ("levels", "writes", "verify"),
@@ -228,19 +237,19 @@ def map_path(tile: int, version: int = SCHEMA_VERSION) -> str:
 def program_layout(tiles: list[int], rows: int, cols: int) -> Layout:
     """Layout of a ``labctl program`` run over the given tiles."""
     return Layout(
-        tables={
-            "levels": Table(LEVEL_DTYPE, LEVEL_UNITS, "level", chunk_rows=64),
-            "writes": Table(WRITE_DTYPE, WRITE_UNITS, "write"),
-            "verify": Table(VERIFY_DTYPE, VERIFY_UNITS, "read"),
-        },
+        tables=_tables("levels", "writes", "verify"),
         **_maps(tiles, rows, cols, "conductance read back after programming"),
     )
 
 
 def read_layout(tile: int, rows: int, cols: int) -> Layout:
     """Layout of a ``labctl read`` of a region of ``tile``."""
-    return Layout(tables={"reads": Table(READ_DTYPE, READ_UNITS, "cell")},
+    return Layout(tables=_tables("reads"),
                   **_maps([tile], rows, cols, "conductance read"))
+
+
+def _tables(*names: str) -> dict[str, Table]:
+    return {name: TABLE_SPECS[name] for name in names}
 
 
 def _maps(tiles: list[int], rows: int, cols: int, what: str) -> dict:
@@ -266,11 +275,7 @@ def train_layout(layers: dict[str, tuple[int, int]], tasks: list[str], epochs: i
     arrays.update(checkpoint)
     arrays["checkpoint/position"] = Array((3,), "<i8")
     return Layout(
-        tables={
-            "accuracy": Table(ACCURACY_DTYPE, ACCURACY_UNITS, "evaluation", chunk_rows=256),
-            "epochs": Table(EPOCH_DTYPE, EPOCH_UNITS, "epoch", chunk_rows=256),
-            "resumes": Table(RESUME_DTYPE, RESUME_UNITS, "resume", chunk_rows=16),
-        },
+        tables=_tables("accuracy", "epochs", "resumes"),
         arrays=arrays,
         plots={"accuracy_curves": Plot(
             "accuracy", {"epoch": np.arange(1, epochs * len(tasks) + 1),

@@ -4,7 +4,16 @@ Commands import what is heavy (torch, the simulated array, h5py, matplotlib) ins
 body, after their options are checked, so that ``--help`` and bad input answer at once.
 """
 
-from labctl.cli import archives, check, data, mock_server, program, read, train  # noqa: F401
+from labctl.cli import (  # noqa: F401
+    archives,
+    check,
+    data,
+    export,
+    mock_server,
+    program,
+    read,
+    train,
+)
 from labctl.cli.app import app, main
 
 __all__ = ["app", "main"]
