@@ -1,7 +1,7 @@
 """labctl: drive a 1T1R HfO2 RRAM test chip, or its simulation, from program to training.
 
-The names below are the library's public API; they load on first use, so that importing
-labctl (and starting the command line) does not import torch.
+The names below are the library's public API (see ``labctl.api``); they load on first use,
+so that importing labctl (and starting the command line) does not import torch.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -14,5 +14,11 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "api": ["LevelFigures", "ProgramReport", "ReadReport", "open_bench", "program", "read",
+            "train"],
+    "archive": ["Archive", "ArchiveError"],
     "archive.analysis": ["open_archive"],
+    "learning.config": ["TrainConfig"],
+    "learning.trainer": ["TrainResult"],
+    "region": ["Region"],
 })

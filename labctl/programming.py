@@ -6,13 +6,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from drivers.errors import ConfigError
 from drivers.fpga.writeverify import Scheme, WriteVerifyParams
 from labctl.archive import ArchiveWriter
+from labctl.archive.provenance import Provenance
 from labctl.archive.schema import (
     LEVEL_DTYPE,
     VERIFY_DTYPE,
@@ -54,6 +57,16 @@ class ProgramConfig(BaseModel):
     verify_wait: float | None = Field(None, ge=0, description="Wait-then-verify (s); 0: off.")
     seed: int = 0
 
+    @classmethod
+    def build(cls, **options: Any) -> ProgramConfig:
+        """Validate ``options``; the first problem becomes a ConfigError naming the option."""
+        try:
+            return cls(**options)
+        except ValidationError as err:
+            first = err.errors()[0]
+            option = str(first["loc"][0]).replace("_", "-") if first["loc"] else "config"
+            raise ConfigError(f"--{option}: {first['msg']}") from None
+
     @property
     def region(self) -> Region:
         return Region.parse(self.tile, self.rows, self.cols)
@@ -94,6 +107,20 @@ def validate(config: ProgramConfig, geometry: tuple[int, int, int]) -> None:
     """Raise ConfigError for anything wrong with the request, before the bench is touched."""
     _ = config.plan  # the plan checks the levels against the window and tolerance
     config.region.check(*geometry)
+
+
+def program_archived(config: ProgramConfig, bench: Bench, out: Path, provenance: Provenance,
+                     progress: Progress) -> ProgramResult:
+    """Program the region into a new archive ``out``, closed however the run ends."""
+    config = config.on_bench(bench.params)
+    archive = ArchiveWriter(out, "program", layout_for(config, bench.geometry),
+                            backend=bench.backend, seed=config.seed,
+                            config=config.model_dump(), instruments=bench.identities,
+                            provenance=provenance)
+    with archive.ending("the cells programmed so far"):
+        result = run_program(config, bench, archive, progress)
+    archive.close("complete", result.summary)
+    return result
 
 
 def run_program(config: ProgramConfig, bench: Bench, archive: ArchiveWriter,

@@ -17,6 +17,7 @@ from typing import Any, Self
 import h5py
 import numpy as np
 
+from drivers.errors import LabError
 from labctl.archive import nexus
 from labctl.archive.errors import ArchiveError
 from labctl.archive.provenance import Provenance, git_revision, now_iso, package_version
@@ -205,6 +206,23 @@ class ArchiveWriter:
         """Commit what was taken after a failure whose cause is not known here."""
         if self._attrs["status"] == "running":
             self.fail("the run stopped on an unexpected error (see the log)")
+
+    @contextmanager
+    def ending(self, taken: str) -> Iterator[None]:
+        """Close the archive as the block ends badly: Ctrl-C as "interrupted" (then a LabError
+        saying the archive holds ``taken``), a LabError as "failed", anything else abandoned."""
+        try:
+            yield
+        except KeyboardInterrupt:
+            self.close("interrupted", {})
+            raise LabError(f"interrupted; bench left safe, archive {self.path} holds {taken}"
+                           ) from None
+        except LabError as err:
+            self.fail(str(err))
+            raise
+        except BaseException:
+            self.abandon()
+            raise
 
     def __enter__(self) -> Self:
         return self

@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.table import Table
 
-from drivers.errors import ConfigError, LabError
 from labctl.cli.app import app, console, default_out, report
 from labctl.cli.progress import phase_progress
 
@@ -50,41 +48,20 @@ def program(
         help="Who ran it, for the archive (default: the login name).")] = None,
 ) -> None:
     """Program a region of the array to N conductance levels with write-verify."""
-    from labctl.archive import Archive, ArchiveWriter
+    from labctl.archive import Archive
     from labctl.backends import chip_geometry, open_bench, run_provenance
-    from labctl.programming import ProgramConfig, layout_for, run_program, validate
+    from labctl.programming import ProgramConfig, program_archived, validate
 
-    try:
-        config = ProgramConfig(levels=levels, g_min=g_min * 1e-6, g_max=g_max * 1e-6,
-                               tolerance=tolerance * 1e-6, tile=tile, rows=rows, cols=cols,
-                               pattern=pattern, mode=mode, wait=wait, seed=seed,
-                               scheme=scheme, max_pulses=max_pulses, reads=reads,
-                               confirm=confirm, verify_wait=verify_wait)
-    except ValidationError as err:
-        first = err.errors()[0]
-        raise ConfigError(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}") from None
+    config = ProgramConfig.build(levels=levels, g_min=g_min * 1e-6, g_max=g_max * 1e-6,
+                                 tolerance=tolerance * 1e-6, tile=tile, rows=rows, cols=cols,
+                                 pattern=pattern, mode=mode, wait=wait, seed=seed,
+                                 scheme=scheme, max_pulses=max_pulses, reads=reads,
+                                 confirm=confirm, verify_wait=verify_wait)
     validate(config, chip_geometry(backend, setup))
     out = out or default_out("program")
-    with open_bench(backend, setup, seed) as bench:
-        config = config.on_bench(bench.params)
-        archive = ArchiveWriter(out, "program", layout_for(config, bench.geometry),
-                                backend=backend, seed=seed, config=config.model_dump(),
-                                instruments=bench.identities,
-                                provenance=run_provenance(setup, sample, operator, bench))
-        try:
-            with phase_progress() as progress:
-                result = run_program(config, bench, archive, progress)
-        except KeyboardInterrupt:
-            archive.close("interrupted", {})
-            raise LabError(f"interrupted; bench left safe, archive {out} holds the cells "
-                           "programmed so far") from None
-        except LabError as err:
-            archive.fail(str(err))
-            raise
-        except BaseException:
-            archive.abandon()
-            raise
-        archive.close("complete", result.summary)
+    with open_bench(backend, setup, seed) as bench, phase_progress() as progress:
+        result = program_archived(config, bench, out,
+                                  run_provenance(setup, sample, operator, bench), progress)
     print_program_summary(result.summary)
     console.print(f"archive: {out}")
     if plot:

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from drivers.errors import LabError
 from labctl.cli.app import app, console, default_out, report
 from labctl.cli.progress import phase_progress
 
@@ -31,42 +30,23 @@ def read(
         help="Who ran it, for the archive (default: the login name).")] = None,
 ) -> None:
     """Read a region (default: a whole tile) once and summarise its conductances."""
-    from labctl.archive import Archive, ArchiveWriter
     from labctl.backends import chip_geometry, open_bench, run_provenance
-    from labctl.plots.read import plot_read
-    from labctl.reading import layout_for, run_read
+    from labctl.reading import read_archived
     from labctl.region import Region
-    from labctl.reports.read import read_summary
 
     region = Region.parse(tile, rows, cols)
-    geometry = chip_geometry(backend, setup)
-    region.check(*geometry)
+    region.check(*chip_geometry(backend, setup))
     out = out or default_out("read")
-    config = {"tile": tile, "rows": rows, "cols": cols, "seed": seed}
-    with open_bench(backend, setup, seed, tiles=tile + 1) as bench:
-        config["v_read"] = bench.params.v_read
-        archive = ArchiveWriter(out, "read", layout_for(region, bench.geometry),
-                                backend=backend, seed=seed, config=config,
-                                instruments=bench.identities,
-                                provenance=run_provenance(setup, sample, operator, bench))
-        try:
-            with phase_progress() as progress:
-                run_read(region, bench, archive, progress)
-        except KeyboardInterrupt:
-            archive.close("interrupted", {})
-            raise LabError(f"interrupted; bench left safe, archive {out} holds the cells "
-                           "read so far") from None
-        except LabError as err:
-            archive.fail(str(err))
-            raise
-        except BaseException:
-            archive.abandon()
-            raise
-        summary = read_summary(archive.table("reads"))
-        archive.close("complete", summary)
+    with open_bench(backend, setup, seed) as bench, phase_progress() as progress:
+        _, summary = read_archived(region, bench, out,
+                                   run_provenance(setup, sample, operator, bench), progress,
+                                   seed)
     print_read_summary(summary)
     console.print(f"archive: {out}")
     if plot:
+        from labctl.archive import Archive
+        from labctl.plots.read import plot_read
+
         with Archive(out) as a:
             console.print(f"plot: {plot_read(a, out.with_suffix('.png'))}")
 

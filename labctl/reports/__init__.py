@@ -29,7 +29,7 @@ def summarise(archive: Archive) -> dict[str, Any]:
                                   archive.table("verify"))
         figures["progress"] = _cells_progress(archive, figures["cells"])
     elif archive.kind == "read":
-        figures = read_summary(archive.table("reads"))
+        figures = read_summary(archive.table("reads")["g"])
         figures["progress"] = _cells_progress(archive, figures["cells"])
     else:
         figures = train_summary(archive)

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 
 
-def read_summary(reads: np.ndarray) -> dict[str, Any]:
-    """How many cells were read and their conductance statistics (JSON-ready, S)."""
-    g = reads["g"]
+def read_summary(g: np.ndarray) -> dict[str, Any]:
+    """How many cells were read and the statistics of their conductances ``g`` (JSON-ready,
+    S)."""
     if g.size == 0:
         return {"cells": 0}
     p5, median, p95 = (float(x) for x in np.percentile(g, [5, 50, 95]))

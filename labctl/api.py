@@ -1,0 +1,179 @@
+"""labctl as a library: what the commands do, as functions that return typed results.
+
+    import labctl
+
+    with labctl.open_bench("mock", seed=1) as bench:          # always left safe
+        programmed = labctl.program(bench, levels=8, rows="0:16", cols="0:16")
+        look = labctl.read(bench, rows="0:16", cols="0:16")
+    print(programmed.success_rate, look.g_median)            # fraction; S
+    tree = labctl.open_archive(programmed.archive)           # xarray DataTree
+
+Every run is archived as the commands archive it (``out``, default ``runs/<kind>-<time>.h5``).
+Conductances are in siemens, times in seconds, rates and errors as fractions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from labctl.backends import open_bench as _open_bench
+from labctl.backends import run_provenance
+from labctl.bench import Bench
+from labctl.region import Region
+
+
+def _out(out: str | Path | None, kind: str) -> Path:
+    return Path(out) if out is not None else (
+        Path("runs") / f"{kind}-{datetime.now():%Y%m%d-%H%M%S-%f}.h5")
+
+
+def _silent(phase: str, done: int, total: int) -> None:
+    """Progress of a run nobody watches."""
+
+
+def open_bench(backend: str = "mock", setup: str | Path | None = None, seed: int = 0, *,
+               formed: bool = False) -> Bench:
+    """A bench to use as a context manager, which leaves it safe (outputs off, lines grounded)
+    however the block ends: ``"mock"``, a simulated chip seeded by ``seed`` (``formed``: every
+    healthy cell already formed), or ``"chip"``, the instruments of the ``setup`` TOML.
+
+    The bench forms (``bench.form(cells)``), reads (``bench.read(cells)`` in S,
+    ``bench.read_array(tile)``), computes (``bench.mvm(tile, v_rows)``, currents in A) and
+    waits (``bench.wait(seconds)``); cells are flat indices, as ``Region.cells`` gives them.
+    """
+    return _open_bench(backend, Path(setup) if setup is not None else None, seed,
+                       formed=formed)
+
+
+@dataclass(frozen=True)
+class LevelFigures:
+    """How the cells of one target level came out."""
+
+    level: int
+    target: float
+    """Centre of the level's band (S)."""
+    cells: int
+    g_mean: float | None
+    """Mean final conductance of the cells that reached the band (S)."""
+    g_sigma: float | None
+    """Standard deviation of that conductance (S)."""
+    pulses_mean: float | None
+    pulses_p95: float | None
+    success_rate: float | None
+    """Fraction of the level's cells that reached the band."""
+
+
+@dataclass(frozen=True)
+class ProgramReport:
+    """The key figures of a programming run, and where it is archived."""
+
+    archive: Path
+    cells: int
+    levels: int
+    tolerance: float
+    """Half-width of every level's band (S)."""
+    success_rate: float
+    """Fraction of cells that reached their band."""
+    pulses_mean: float
+    pulses_p95: float
+    readback_error: dict[float, float]
+    """Delay after programming (s) -> fraction of cells read outside their band."""
+    per_level: tuple[LevelFigures, ...]
+    bench_time: float
+    """Time the run kept the bench busy (s)."""
+
+    @classmethod
+    def from_summary(cls, archive: Path, s: dict[str, Any]) -> ProgramReport:
+        """The report of a run from the summary its archive stores."""
+        return cls(archive, int(s["cells"]), int(s["levels"]), float(s["tolerance"]),
+                   float(s["success_rate"]), float(s["pulses_mean"]), float(s["pulses_p95"]),
+                   {float(d): float(e) for d, e in s["readback_error"].items()},
+                   tuple(LevelFigures(**lv) for lv in s["per_level"]),
+                   float(s.get("bench_time", 0.0)))
+
+
+def program(bench: Bench, levels: int = 8, *, tile: int = 0, rows: str = "0:128",
+            cols: str = "0:128", out: str | Path | None = None, sample: str | None = None,
+            operator: str | None = None, **options: Any) -> ProgramReport:
+    """Form, calibrate and program the region to ``levels`` conductance levels with
+    write-verify, then read it back now and after ``wait`` seconds (default 60).
+
+    ``options`` are those of ``labctl program`` (``ProgramConfig``): ``g_min``, ``g_max`` and
+    ``tolerance`` in S, ``pattern``, ``mode``, ``scheme``, ``max_pulses``, ``reads``,
+    ``confirm``, ``verify_wait`` and ``wait`` in s, ``seed``. Bad values raise ConfigError
+    before any pulse.
+    """
+    from labctl.programming import ProgramConfig, program_archived, validate
+
+    config = ProgramConfig.build(levels=levels, tile=tile, rows=rows, cols=cols, **options)
+    validate(config, bench.geometry)
+    path = _out(out, "program")
+    result = program_archived(config, bench, path,
+                              run_provenance(None, sample, operator, bench), _silent)
+    return ProgramReport.from_summary(path, result.summary)
+
+
+@dataclass(frozen=True)
+class ReadReport:
+    """One read of a region: its conductance map and statistics, and where it is archived."""
+
+    archive: Path
+    region: Region
+    conductance: np.ndarray
+    """(rows, cols) of the region (S)."""
+
+    @property
+    def g_mean(self) -> float:
+        """Mean conductance of the region (S)."""
+        return float(self.conductance.mean())
+
+    @property
+    def g_median(self) -> float:
+        """Median conductance of the region (S)."""
+        return float(np.median(self.conductance))
+
+    @property
+    def g_sigma(self) -> float:
+        """Standard deviation of the region's conductance (S)."""
+        return float(self.conductance.std())
+
+
+def read(bench: Bench, *, tile: int = 0, rows: str = "0:128", cols: str = "0:128",
+         out: str | Path | None = None, sample: str | None = None,
+         operator: str | None = None) -> ReadReport:
+    """Read every cell of the region once at the bench's read voltage (``labctl read``)."""
+    from labctl.reading import read_archived
+
+    region = Region.parse(tile, rows, cols)
+    region.check(*bench.geometry)
+    path = _out(out, "read")
+    conductance, _ = read_archived(region, bench, path,
+                                   run_provenance(None, sample, operator, bench), _silent)
+    return ReadReport(path, region, conductance)
+
+
+def train(*, out: str | Path | None = None, data_dir: str | Path | None = None,
+          sample: str | None = None, operator: str | None = None, **settings: Any) -> Any:
+    """Train on the tasks in sequence (``labctl train``) and return the ``TrainResult``:
+    ``after_task`` (tasks x tasks accuracy after each task), ``accuracy`` (after every
+    epoch), ``level_changes`` and ``write_counts`` per weight.
+
+    ``settings`` are the fields of ``TrainConfig`` (``backend``, ``levels``, ``hidden``,
+    ``epochs``, ``meta``, ``tasks``, ``limit``, ``seed``, ...); defaults are the paper's
+    protocol on the ideal software backend.
+    """
+    from labctl.datasets import DatasetFetcher
+    from labctl.learning.config import TrainConfig
+    from labctl.training import run_training
+
+    config = TrainConfig.build(**settings)
+    fetcher = DatasetFetcher(Path(data_dir) if data_dir is not None else None)
+    data = [fetcher.load(task) for task in config.tasks]
+    setup = Path(config.setup) if config.setup else None
+    return run_training(config, data, _out(out, "train"),
+                        provenance=run_provenance(setup, sample, operator))
