@@ -10,7 +10,7 @@ TORCH := torch==2.13.0
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test mutation clean
+.PHONY: help run test docs mutation clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' \
@@ -40,10 +40,13 @@ test: $(INSTALLED) ## Lint, then run the test suite (no tests collected is a fai
 	fi; \
 	exit $$rc
 
+docs: $(INSTALLED) ## Build the user guide and API reference into build/site (warnings fail)
+	$(BIN)/mkdocs build --strict
+
 mutation: $(INSTALLED) ## Mutation check of the physics and protocols (slow; not in CI)
 	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
 
 clean: ## Remove the virtual environment and mutation results
-	rm -rf $(VENV) mutants
+	rm -rf $(VENV) mutants build
