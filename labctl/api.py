@@ -55,15 +55,19 @@ class LevelFigures:
     """How the cells of one target level came out."""
 
     level: int
+    """Index of the level, 0 the lowest conductance."""
     target: float
     """Centre of the level's band (S)."""
     cells: int
+    """Cells programmed to this level."""
     g_mean: float | None
     """Mean final conductance of the cells that reached the band (S)."""
     g_sigma: float | None
     """Standard deviation of that conductance (S)."""
     pulses_mean: float | None
+    """Mean SET and RESET pulses per cell."""
     pulses_p95: float | None
+    """95th percentile of the pulses per cell."""
     success_rate: float | None
     """Fraction of the level's cells that reached the band."""
 
@@ -73,17 +77,23 @@ class ProgramReport:
     """The key figures of a programming run, and where it is archived."""
 
     archive: Path
+    """The run's archive (``labctl.open_archive`` opens it)."""
     cells: int
+    """Cells programmed."""
     levels: int
+    """Conductance levels of the plan."""
     tolerance: float
     """Half-width of every level's band (S)."""
     success_rate: float
     """Fraction of cells that reached their band."""
     pulses_mean: float
+    """Mean SET and RESET pulses per cell."""
     pulses_p95: float
+    """95th percentile of the pulses per cell."""
     readback_error: dict[float, float]
     """Delay after programming (s) -> fraction of cells read outside their band."""
     per_level: tuple[LevelFigures, ...]
+    """The figures of each level, lowest first."""
     bench_time: float
     """Time the run kept the bench busy (s)."""
 
@@ -123,7 +133,9 @@ class ReadReport:
     """One read of a region: its conductance map and statistics, and where it is archived."""
 
     archive: Path
+    """The read's archive (``labctl.open_archive`` opens it)."""
     region: Region
+    """The cells read."""
     conductance: np.ndarray
     """(rows, cols) of the region (S)."""
 

@@ -17,3 +17,19 @@ def test_the_docs_build_strictly(tmp_path: Path) -> None:
     assert "WARNING" not in done.stderr, done.stderr
     api = (tmp_path / "site" / "reference" / "api" / "index.html").read_text()
     assert "ProgramReport" in api and "open_bench" in api
+
+
+def test_every_public_name_of_the_api_is_documented() -> None:
+    import griffe
+
+    api = griffe.load("labctl.api", search_paths=[str(ROOT)])
+    missing = []
+    for name, member in api.members.items():
+        if name.startswith("_") or member.is_alias:
+            continue
+        if not member.docstring:
+            missing.append(name)
+        if member.is_class:
+            missing += [f"{name}.{attr}" for attr, sub in member.members.items()
+                        if not attr.startswith("_") and not sub.docstring]
+    assert not missing, f"no docstring: {', '.join(missing)}"
