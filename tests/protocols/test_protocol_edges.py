@@ -9,11 +9,63 @@ import numpy as np
 import pytest
 
 from drivers.errors import SafetyError
+from drivers.fpga.writeverify import Scheme, WriteVerifyParams
 from protocols.calibration import calibrate_gate
 from protocols.levels import LevelPlan
+from protocols.write_verify import write_verify_host
 from tests.protocols.conftest import MakeChip
 
 CELLS = np.arange(24)
+
+
+class ScriptedCells:
+    """Host operations on cells whose conductance a SET raises and a RESET lowers by fixed
+    steps, that drop by ``drift`` (S) at every wait; every pulse and read is logged."""
+
+    def __init__(self, g: list[float], step: float = 10e-6, drift: float = 0.0) -> None:
+        self.g = list(g)
+        self.step = step
+        self.drift = drift
+        self.pulses: list[tuple[str, int, float]] = []
+        self.reads: list[int] = []
+        self.t = 0.0
+
+    def read(self, cell: int, v_read: float, reads: int) -> float:
+        self.reads.append(cell)
+        return self.g[cell]
+
+    def set_pulse(self, cell: int, v_bl: float, v_gate: float, width: float) -> None:
+        self.pulses.append(("set", cell, v_gate))
+        self.g[cell] += self.step
+
+    def reset_pulse(self, cell: int, v_sl: float, v_gate: float, width: float) -> None:
+        self.pulses.append(("reset", cell, v_gate))
+        self.g[cell] -= self.step
+
+    def wait(self, seconds: float) -> None:
+        self.t += seconds
+        self.g = [g - self.drift for g in self.g]
+
+    def clock(self) -> float:
+        return self.t
+
+
+def test_cells_without_a_calibrated_gate_start_their_ramp_at_the_parameters_start() -> None:
+    params = WriteVerifyParams(scheme=Scheme.IGVVA, gate_start=0.7, confirm=False)
+    ops = ScriptedCells([0.0, 0.0])
+    write_verify_host([0, 1], [25e-6, 25e-6], [35e-6, 35e-6], params, ops,
+                      gate_start=[float("nan"), 1.0])
+    first_gate = {cell: gate for _, cell, gate in reversed(ops.pulses)}
+    assert first_gate == {0: pytest.approx(0.7), 1: pytest.approx(1.0)}
+
+
+def test_a_cell_that_drifts_out_with_its_budget_spent_stays_failed_and_is_not_pulsed() -> None:
+    params = WriteVerifyParams(max_pulses=3, confirm=False, wait=1.0)
+    ops = ScriptedCells([0.0], step=10e-6, drift=5e-6)  # 3 SETs reach 30 uS: in band
+    (record,) = write_verify_host([0], [28e-6], [32e-6], params, ops)
+    assert len(ops.pulses) == 3 and record["pulses"] == 3
+    assert not record["success"]
+    assert ops.reads == [0, 0, 0, 0, 0]  # 4 verifies while pulsing, 1 after the only wait
 
 
 def test_host_write_verify_hands_over_each_record_as_its_cell_finishes(
@@ -26,10 +78,11 @@ def test_host_write_verify_hands_over_each_record_as_its_cell_finishes(
     np.testing.assert_array_equal(np.concatenate(got), records)
 
 
+@pytest.mark.parametrize("wait", [0.5, 5.0])
 def test_with_wait_then_verify_records_are_handed_over_once_final(
-        make_chip: MakeChip, plan: LevelPlan) -> None:
+        make_chip: MakeChip, plan: LevelPlan, wait: float) -> None:
     bench, _ = make_chip()
-    bench.params = replace(bench.params, wait=5.0)
+    bench.params = replace(bench.params, wait=wait)
     lo, hi = plan.band(CELLS % plan.n_levels)
     got: list[np.ndarray] = []
     records = bench.program(CELLS, lo, hi, mode="host", on_result=got.append)
