@@ -134,10 +134,10 @@ def load_resume(path: Path) -> tuple[TrainConfig, Resume, Origin]:
     with Archive(path) as archive:
         if archive.kind != "train":
             raise ArchiveError(f"{path} is a {archive.kind} archive, not a training run")
+        archive.verify()
         if archive.status == "complete":
             raise ArchiveError(f"{path} holds a complete run: there is nothing to resume; "
                                "start a new run (without --resume)")
-        archive.verify()
         position = archive.array("checkpoint/position")
         if archive.schema_version == 1:
             slot, task, epoch, valid = position

@@ -138,6 +138,16 @@ def test_a_flipped_byte_in_a_checkpoint_stops_the_resume_naming_the_dataset(
     assert "checkpoint/state/rng" in out and "damaged" in out
 
 
+def test_resuming_a_complete_run_is_refused_and_leaves_the_archive_as_it_was(
+        runs: dict[str, Path], tmp_path: Path) -> None:
+    path = tmp_path / "train.h5"
+    shutil.copyfile(runs["train"], path)
+    before = path.read_bytes()
+    out = _one_line_exit_2(["train", "--resume", str(path)])
+    assert "holds a complete run: there is nothing to resume" in out
+    assert path.read_bytes() == before
+
+
 def test_a_damaged_superblock_is_refused_in_seconds_by_a_fresh_process(
         runs: dict[str, Path], tmp_path: Path) -> None:
     path = tmp_path / "program.h5"
