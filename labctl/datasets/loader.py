@@ -8,9 +8,9 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from labctl.datasets.catalog import FILES, TASKS, TaskSpec
 from labctl.datasets.errors import DatasetError
@@ -23,6 +23,9 @@ from labctl.datasets.sources import (
     NpmSource,
     Source,
 )
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,8 @@ class TaskData:
 
 def to_float(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     """uint8 images -> float32 tensor in [0, 1], flattened to (N, pixels)."""
+    import torch  # only training needs tensors: finding and checking files does not
+
     tensor = torch.as_tensor(images)
     return tensor.reshape(tensor.shape[0], -1).to(torch.float32).div_(255.0)
 

@@ -27,7 +27,8 @@ def test_the_command_line_imports_no_heavy_stack() -> None:
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["program", "--levels", "1"],
-                                  ["train", "--levels", "1"]])
+                                  ["train", "--levels", "1"],
+                                  ["train", "--data-dir", "/nonexistent/labctl-datasets"]])
 def test_help_and_bad_input_answer_without_the_heavy_stacks(argv: list[str]) -> None:
     code = ("import sys\nfrom labctl.cli import app\n"
             f"try:\n    app({argv!r})\nexcept SystemExit:\n    pass\n"
