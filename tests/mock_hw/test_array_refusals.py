@@ -29,6 +29,8 @@ def test_bad_cell_indices_name_the_index_that_is_out_of_range(array: RRAMArray) 
             f"cells={array.n_cells} is invalid: allowed 0 to {last}")
     refused(lambda: array.read_conductance([0, -2, array.n_cells + 9]),
             f"cells=-2 is invalid: allowed 0 to {last}")
+    refused(lambda: array.read_conductance([0, array.n_cells + 1]),
+            f"cells={array.n_cells + 1} is invalid: allowed 0 to {last}")
     refused(lambda: array.read_conductance(np.array([1.0, 2.0])),
             "cells='float64' is invalid: allowed integer flat cell indices")
 
@@ -47,6 +49,10 @@ def test_voltages_name_the_first_bad_value_and_the_window(array: RRAMArray) -> N
             f"v_bl={vmax + 0.5} is invalid: allowed 0.0 V to {vmax} V")
     refused(lambda: array.reset_pulse(cells, 1.0, [1.0, -0.1, 1.0], 1e-6),
             f"v_gate=-0.1 is invalid: allowed 0.0 V to {vmax} V")
+    refused(lambda: array.reset_pulse(cells, [0.0, 9.0, 1.0], 1.0, 1e-6),
+            f"v_sl=9.0 is invalid: allowed 0.0 V to {vmax} V")  # 0 V is a limit, not the fault
+    refused(lambda: array.reset_pulse(cells, [vmax, -1.0, 1.0], 1.0, 1e-6),
+            f"v_sl=-1.0 is invalid: allowed 0.0 V to {vmax} V")
     refused(lambda: array.set_pulse(cells, [1.0, 1.0], 1.0, 1e-6),
             "v_bl shape=(2,) is invalid: allowed a scalar or (3,)")
 
