@@ -10,6 +10,10 @@ import pytest
 
 from drivers.errors import SafetyError
 from drivers.fpga.writeverify import Scheme, WriteVerifyParams
+from labctl.backends import MOCK_LIMITS, simulated_bench
+from labctl.bench import Bench
+from mock_hw import RRAMArray, SimulatedBench
+from mock_hw.params import DeviceModel
 from protocols.calibration import calibrate_gate
 from protocols.levels import LevelPlan
 from protocols.write_verify import write_verify_host
@@ -132,3 +136,35 @@ def test_gate_calibration_beyond_a_limit_is_refused_naming_what_before_any_pulse
     with pytest.raises(SafetyError, match=named):
         calibrate_gate(bench.fpga, bench.pulse, CELLS[:8], rows, cols, params, **sweep)
     assert sim.array.clock == before
+
+
+def bench_within(formed: bool, **limits: float) -> tuple[Bench, SimulatedBench]:
+    """A small simulated bench whose safety limits differ from the mock's by ``limits``."""
+    sim = SimulatedBench(RRAMArray(DeviceModel(rows=8, cols=16, formed_at_start=formed),
+                                   seed=1))
+    return simulated_bench(sim, MOCK_LIMITS.model_copy(update=limits)), sim
+
+
+@pytest.mark.parametrize(("limit", "change", "named"), [
+    ({"pulse_voltage_max": 3.0}, {"reset_max": 3.2}, "gate calibration reset_max"),
+    ({"pulse_voltage_max": 3.0}, {"v_set": 3.2}, "gate calibration v_set"),
+    ({"bit_line_voltage_max": 3.0}, {"v_set": 3.2}, "gate calibration v_set"),
+])
+def test_whichever_path_binds_a_calibration_voltage_the_refusal_names_it(
+        limit: dict, change: dict, named: str) -> None:
+    bench, sim = bench_within(formed=True, **limit)
+    with bench:
+        _, rows, cols = bench.geometry
+        with pytest.raises(SafetyError, match=named):
+            calibrate_gate(bench.fpga, bench.pulse, CELLS[:8], rows, cols,
+                           replace(bench.params, **change))
+        assert sim.array.clock == 0.0
+
+
+def test_a_forming_ramp_beyond_the_pulse_generator_limit_is_refused_naming_it() -> None:
+    bench, sim = bench_within(formed=False, pulse_voltage_max=3.0)
+    with bench:
+        bench.forming = replace(bench.forming, v_max=3.2)
+        with pytest.raises(SafetyError, match="forming ramp"):
+            bench.form(CELLS)
+        assert not sim.array.formed[CELLS].any()
