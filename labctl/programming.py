@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field
 
-from drivers.errors import ConfigError
 from drivers.fpga.writeverify import Scheme, WriteVerifyParams
 from labctl.archive import ArchiveWriter
 from labctl.archive.provenance import Provenance
@@ -27,13 +26,14 @@ from labctl.archive.schema import (
 from labctl.bench import Bench
 from labctl.region import Region, target_pattern
 from labctl.reports.program import program_summary
+from labctl.run_config import OptionsModel
 from protocols.levels import LevelPlan
 
 Progress = Callable[[str, int, int], None]
 """Called as (phase, done, total) while a run goes."""
 
 
-class ProgramConfig(BaseModel):
+class ProgramConfig(OptionsModel):
     """Everything that defines a programming run (stored in the archive as JSON)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -56,16 +56,6 @@ class ProgramConfig(BaseModel):
     confirm: bool | None = Field(None, description="Re-read a cell found in band first.")
     verify_wait: float | None = Field(None, ge=0, description="Wait-then-verify (s); 0: off.")
     seed: int = 0
-
-    @classmethod
-    def build(cls, **options: Any) -> ProgramConfig:
-        """Validate ``options``; the first problem becomes a ConfigError naming the option."""
-        try:
-            return cls(**options)
-        except ValidationError as err:
-            first = err.errors()[0]
-            option = str(first["loc"][0]).replace("_", "-") if first["loc"] else "config"
-            raise ConfigError(f"--{option}: {first['msg']}") from None
 
     @property
     def region(self) -> Region:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from drivers.errors import ConfigError
 from labctl.datasets import TASKS
 from labctl.learning.memory import MemoryModel
 from labctl.learning.options import LrSchedule, MetaVariant
+from labctl.run_config import OptionsModel
 
 
-class TrainConfig(BaseModel):
+class TrainConfig(OptionsModel):
     """Everything that defines a metaplastic training run (defaults: the paper protocol)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -71,13 +71,3 @@ class TrainConfig(BaseModel):
         """Layer sizes, input to output."""
         return [784, *self.hidden, 10]
 
-    @classmethod
-    def build(cls, **options: Any) -> TrainConfig:
-        """Validate ``options``; the first problem becomes a ConfigError naming the option."""
-        try:
-            return cls(**options)
-        except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "config"
-            message = str(first["msg"]).removeprefix("Value error, ")
-            raise ConfigError(f"invalid --{where.replace('_', '-')}: {message}") from None
