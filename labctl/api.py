@@ -15,12 +15,12 @@ Conductances are in siemens, times in seconds, rates and errors as fractions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from labctl.archive.paths import default_path
 from labctl.backends import open_bench as _open_bench
 from labctl.backends import run_provenance
 from labctl.bench import Bench
@@ -28,8 +28,7 @@ from labctl.region import Region
 
 
 def _out(out: str | Path | None, kind: str) -> Path:
-    return Path(out) if out is not None else (
-        Path("runs") / f"{kind}-{datetime.now():%Y%m%d-%H%M%S-%f}.h5")
+    return Path(out) if out is not None else default_path(kind)
 
 
 def _silent(phase: str, done: int, total: int) -> None:

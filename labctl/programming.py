@@ -24,7 +24,7 @@ from labctl.archive.schema import (
     program_layout,
 )
 from labctl.bench import Bench
-from labctl.region import Region, target_pattern
+from labctl.region import Region, coordinates, target_pattern
 from labctl.reports.program import program_summary
 from labctl.run_config import OptionsModel
 from protocols.levels import LevelPlan
@@ -182,8 +182,7 @@ def _write_rows(records: np.ndarray, levels: np.ndarray, rows: int, cols: int) -
     for name in WRITE_DTYPE.names:
         if name in records.dtype.names:
             out[name] = records[name]
-    tile, rest = np.divmod(records["cell"].astype(np.int64), rows * cols)
-    out["tile"], out["row"], out["col"] = tile, *np.divmod(rest, cols)
+    out["tile"], out["row"], out["col"] = coordinates(records["cell"], rows, cols)
     out["level"] = levels
     return out
 

@@ -12,7 +12,7 @@ from labctl.archive import ArchiveWriter
 from labctl.archive.provenance import Provenance
 from labctl.archive.schema import READ_DTYPE, Layout, map_path, read_layout
 from labctl.bench import Bench
-from labctl.region import Region
+from labctl.region import Region, coordinates
 from labctl.reports.read import read_summary
 
 CHUNK = 1024
@@ -55,9 +55,8 @@ def run_read(region: Region, bench: Bench, archive: ArchiveWriter,
         part = cells[start:start + CHUNK]
         g[start:start + part.size] = bench.read(part)
         table = np.zeros(part.size, READ_DTYPE)
-        tile, rest = np.divmod(part, rows * cols)
-        table["cell"], table["tile"], table["g"] = part, tile, g[start:start + part.size]
-        table["row"], table["col"] = np.divmod(rest, cols)
+        table["cell"], table["g"] = part, g[start:start + part.size]
+        table["tile"], table["row"], table["col"] = coordinates(part, rows, cols)
         archive.append("reads", table)
         progress("reading", start + part.size, cells.size)
     conductance = g.reshape(region.shape)

@@ -52,6 +52,14 @@ class Region:
         return ((self.tile * rows + r) * cols + c).ravel().astype(np.int64)
 
 
+def coordinates(cells: NDArray[np.integer], rows: int, cols: int
+                ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """(tile, row, col) of flat cell indices on a chip of ``rows`` x ``cols`` tiles."""
+    tile, rest = np.divmod(np.asarray(cells, dtype=np.int64), rows * cols)
+    row, col = np.divmod(rest, cols)
+    return tile, row, col
+
+
 def _span(flag: str, text: str) -> tuple[int, int]:
     try:
         start, stop = (int(x) for x in text.split(":"))

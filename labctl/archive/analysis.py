@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from labctl.archive.errors import ArchiveError
-from labctl.archive.reader import Archive
+from labctl.archive.reader import Archive, checked
 from labctl.archive.schema import TABLE_SPECS, map_path
 
 ROOT_ATTRIBUTES = ("kind", "status", "backend", "seed", "schema_version", "created", "ended",
@@ -28,15 +27,9 @@ ROOT_ATTRIBUTES = ("kind", "status", "backend", "seed", "schema_version", "creat
 def open_archive(path: str | Path) -> xr.DataTree:
     """The archive at ``path`` as a DataTree of Datasets with named dimensions, coordinates
     and units; any file that is not a readable labctl archive is one ArchiveError."""
-    with Archive(path) as archive:
-        archive.verify()
-        try:
-            nodes = {f"/{name}": _table(archive, name) for name in _tables(archive)}
-            nodes.update(_arrays(archive))
-        except (KeyError, IndexError, ValueError, TypeError) as err:
-            raise ArchiveError(f"{archive.path} does not hold what a {archive.kind} archive "
-                               f"holds ({type(err).__name__}: {err}); the file is "
-                               "damaged") from err
+    with checked(path) as archive:
+        nodes = {f"/{name}": _table(archive, name) for name in _tables(archive)}
+        nodes.update(_arrays(archive))
         root = xr.Dataset(attrs=_root_attributes(archive))
     return xr.DataTree.from_dict({"/": root, **nodes})
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
@@ -178,6 +180,20 @@ class Archive:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextmanager
+def checked(path: str | Path) -> Iterator[Archive]:
+    """``path`` opened with its every checksum checked; content that does not fit the schema,
+    found while the block reads it, is one ArchiveError, not a crash."""
+    with Archive(path) as archive:
+        try:
+            archive.verify()
+            yield archive
+        except (KeyError, IndexError, ValueError, TypeError, OSError) as err:
+            raise ArchiveError(f"{archive.path} does not hold what a {archive.kind} archive of "
+                               f"schema {archive.schema_version} holds ({type(err).__name__}: "
+                               f"{err}); the file is damaged") from err
 
 
 def read_table(entry: h5py.Group, name: str, dtype: np.dtype, path: Path) -> np.ndarray:

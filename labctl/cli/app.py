@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import datetime
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -40,11 +38,6 @@ def _root(
         format="%(name)s: %(message)s",
         handlers=[RichHandler(console=console, show_path=False)],
     )
-
-
-def default_out(kind: str) -> Path:
-    """``runs/<kind>-<local time>.h5``: every run is archived unless told where."""
-    return Path("runs") / f"{kind}-{datetime.now():%Y%m%d-%H%M%S}.h5"
 
 
 def main() -> None:

@@ -3,41 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from labctl.archive.errors import ArchiveError
 from labctl.cli.app import app, console, report
 from labctl.cli.program import print_program_summary
 from labctl.cli.read import print_read_summary
 from labctl.cli.train import print_train_summary
 
-if TYPE_CHECKING:
-    from labctl.archive import Archive
-
 _FIGURES: dict[str, Callable[[dict], None]] = {
     "program": print_program_summary, "train": print_train_summary, "read": print_read_summary}
 """How each kind of run prints its key figures."""
-
-
-@contextmanager
-def _reading(file: Path) -> Iterator[Archive]:
-    """Open ``file`` and check its every checksum; content that does not fit the schema is
-    one ArchiveError, not a crash."""
-    from labctl.archive import Archive
-
-    with Archive(file) as archive:
-        try:
-            archive.verify()
-            yield archive
-        except (KeyError, IndexError, ValueError, TypeError, OSError) as err:
-            raise ArchiveError(f"{file} does not hold what a {archive.kind} archive of schema "
-                               f"{archive.schema_version} holds ({type(err).__name__}: {err}); "
-                               "the file is damaged") from err
 
 
 @app.command()
@@ -47,9 +26,10 @@ def inspect(
 ) -> None:
     """Check an archive's every checksum, then summarise it: provenance, configuration,
     status and key figures."""
+    from labctl.archive.reader import checked
     from labctl.reports import summarise
 
-    with _reading(file) as archive:
+    with checked(file) as archive:
         summary = summarise(archive)
         if not as_json:
             _print_summary(summary, _FIGURES[archive.kind])
@@ -84,12 +64,13 @@ def plot(
     out: Annotated[Path | None, typer.Option(help="PNG path (default: the archive's).")] = None,
 ) -> None:
     """Re-make an archive's figures as PNG."""
+    from labctl.archive.reader import checked
     from labctl.plots.program import plot_program
     from labctl.plots.read import plot_read
     from labctl.plots.train import plot_train
 
     out = out or file.with_suffix(".png")
     plots = {"program": plot_program, "train": plot_train, "read": plot_read}
-    with _reading(file) as archive:
+    with checked(file) as archive:
         plots[archive.kind](archive, out)
     console.print(f"plot: {out}")

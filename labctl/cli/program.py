@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from labctl.cli.app import app, console, default_out, report
+from labctl.archive.paths import default_path
+from labctl.cli.app import app, console, report
 from labctl.cli.progress import phase_progress
 
 
@@ -58,7 +59,7 @@ def program(
                                  scheme=scheme, max_pulses=max_pulses, reads=reads,
                                  confirm=confirm, verify_wait=verify_wait)
     validate(config, chip_geometry(backend, setup))
-    out = out or default_out("program")
+    out = out or default_path("program")
     with open_bench(backend, setup, seed) as bench, phase_progress() as progress:
         result = program_archived(config, bench, out,
                                   run_provenance(setup, sample, operator, bench), progress)

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from labctl.cli.app import app, console, default_out, report
+from labctl.archive.paths import default_path
+from labctl.cli.app import app, console, report
 from labctl.cli.progress import phase_progress
 
 
@@ -36,7 +37,7 @@ def read(
 
     region = Region.parse(tile, rows, cols)
     region.check(*chip_geometry(backend, setup))
-    out = out or default_out("read")
+    out = out or default_path("read")
     with open_bench(backend, setup, seed) as bench, phase_progress() as progress:
         _, summary = read_archived(region, bench, out,
                                    run_provenance(setup, sample, operator, bench), progress,

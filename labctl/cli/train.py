@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from drivers.errors import ConfigError
-from labctl.cli.app import app, console, default_out, report
+from labctl.archive.paths import default_path
+from labctl.cli.app import app, console, report
 from labctl.cli.progress import train_progress
 from labctl.learning.config import TrainConfig
 
@@ -101,7 +102,7 @@ def train_command(
             batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, lr_warmup=lr_warmup,
             bn_scenario=bn_scenario,
         )
-        out = out or default_out("train")
+        out = out or default_path("train")
     from labctl.archive import Archive
     from labctl.backends import run_provenance
     from labctl.datasets import DatasetFetcher
