@@ -17,8 +17,9 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
     "api": ["LevelFigures", "ProgramReport", "ReadReport", "open_bench", "program", "read",
             "train"],
     "archive": ["Archive", "ArchiveError"],
-    "archive.analysis": ["open_archive"],
+    "archive.analysis": ["open_archive", "open_sweep"],
     "learning.config": ["TrainConfig"],
     "learning.trainer": ["TrainResult"],
     "region": ["Region"],
+    "sweep": ["SweepSpec", "load_spec", "plan_sweep", "run_sweep"],
 })

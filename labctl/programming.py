@@ -82,6 +82,16 @@ class ProgramConfig(OptionsModel):
                                | {"scheme": params.scheme.value})
 
 
+MICROSIEMENS = ("g_min", "g_max", "tolerance")
+"""Options that ``labctl program`` (and a sweep's spec) takes in µS, the config in S."""
+
+
+def program_config(**options: Any) -> ProgramConfig:
+    """The ProgramConfig of ``labctl program``'s options, with conductances given in µS."""
+    return ProgramConfig.build(**{name: value * 1e-6 if name in MICROSIEMENS else value
+                                  for name, value in options.items()})
+
+
 _WRITE_VERIFY = {"scheme": "scheme", "max_pulses": "max_pulses", "reads": "reads",
                  "confirm": "confirm", "verify_wait": "wait"}
 """ProgramConfig option -> WriteVerifyParams field."""

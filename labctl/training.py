@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -81,7 +82,13 @@ def _close_quietly(store: WeightStore) -> None:
 
 @contextmanager
 def _stop_on_interrupt(trainer: Trainer) -> Iterator[None]:
-    """First Ctrl-C asks the trainer to stop after its step; a second one interrupts."""
+    """First Ctrl-C asks the trainer to stop after its step; a second one interrupts.
+
+    Only the main thread receives signals: elsewhere (a Dask worker's task) the run is
+    stopped by whoever owns the thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
     def handle(signum: int, frame: FrameType | None) -> None:
         trainer.stop.set()

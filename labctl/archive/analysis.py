@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from labctl.archive.paths import archive_path
 from labctl.archive.reader import Archive, checked
 from labctl.archive.schema import TABLE_SPECS, map_path
 
@@ -26,12 +27,60 @@ ROOT_ATTRIBUTES = ("kind", "status", "backend", "seed", "schema_version", "creat
 
 def open_archive(path: str | Path) -> xr.DataTree:
     """The archive at ``path`` as a DataTree of Datasets with named dimensions, coordinates
-    and units; any file that is not a readable labctl archive is one ArchiveError."""
-    with checked(path) as archive:
+    and units; any file that is not a readable labctl archive is one ArchiveError.
+
+    A sweep (its folder, or its index) is one Dataset at the tree's root: see ``open_sweep``.
+    """
+    with checked(archive_path(Path(path))) as archive:
+        if archive.kind == "sweep":
+            return xr.DataTree(_sweep_dataset(archive))
         nodes = {f"/{name}": _table(archive, name) for name in _tables(archive)}
         nodes.update(_arrays(archive))
         root = xr.Dataset(attrs=_root_attributes(archive))
     return xr.DataTree.from_dict({"/": root, **nodes})
+
+
+def open_sweep(path: str | Path) -> xr.Dataset:
+    """A sweep (its folder, or its index ``sweep.h5``) as one Dataset: a dimension per axis of
+    its grid (zipped options share one, the others its coordinates), every key figure and
+    the runs' status, archive and attempts as variables; figures are NaN where a run is not
+    complete. ``accuracy`` adds dimensions ``after`` (the task trained last) and ``task``."""
+    return open_archive(path).to_dataset()
+
+
+def _sweep_dataset(archive: Archive) -> xr.Dataset:
+    factors = [list(names) for names in archive.config["factors"]]
+    positions = archive.array("runs/position")
+    dims = tuple(names[0] for names in factors)
+    shape = tuple(int(positions[:, f].max()) + 1 for f in range(len(factors)))
+    at = tuple(positions.T)
+    first = {(f, step): int(np.flatnonzero(positions[:, f] == step)[0])
+             for f in range(len(factors)) for step in range(shape[f])}
+    coords = {}
+    for f, names in enumerate(factors):
+        for name in names:
+            values = _decoded(archive.array(f"axes/{name}"))
+            coords[name] = (dims[f], values[[first[f, s] for s in range(shape[f])]])
+
+    def placed(values: np.ndarray, fill: Any) -> np.ndarray:
+        out = np.full(shape + values.shape[1:], fill, dtype=values.dtype)
+        out[at] = values
+        return out
+
+    variables = {}
+    for name in archive.names("figures"):
+        values = archive.array(f"figures/{name}")
+        extra = ("after", "task") if name == "accuracy" else ()
+        variables[name] = xr.Variable(dims + extra, placed(values, np.nan),
+                                      {"units": archive.described(f"figures/{name}").units
+                                       or "1"})
+    for name in ("status", "archive", "label", "key", "error"):
+        variables[name] = xr.Variable(dims, placed(_decoded(archive.array(f"runs/{name}")), ""))
+    variables["attempts"] = xr.Variable(dims, placed(archive.array("runs/attempts"), 0))
+    tasks = list(archive.config.get("tasks", []))
+    if tasks:
+        coords.update(after=tasks, task=tasks)
+    return xr.Dataset(variables, coords=coords, attrs=_root_attributes(archive))
 
 
 def _root_attributes(archive: Archive) -> dict[str, Any]:
@@ -105,7 +154,8 @@ def _dataset(archive: Archive, path: str, variable: str, dims: tuple[str, ...],
 def _decoded(values: np.ndarray) -> np.ndarray:
     """Coordinate values as Python strings where HDF5 stored bytes."""
     if values.dtype.kind in "OS":
-        return np.array([v.decode() if isinstance(v, bytes) else str(v) for v in values])
+        return np.array([v.decode(errors="replace") if isinstance(v, bytes) else str(v)
+                         for v in values])
     return values
 
 

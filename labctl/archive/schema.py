@@ -15,7 +15,7 @@ Root attributes (all runs)
     NX_class        "NXroot"; ``default`` = "entry"
     format          "labctl-archive"
     schema_version  2
-    kind            "program" | "train" | "read"
+    kind            "program" | "train" | "read" | "sweep"
     labctl_version, git_revision   what wrote the file (revision "unknown" outside git)
     created         start time, ISO 8601, UTC (kept across resumes)
     backend         "software" | "mock" | "chip"
@@ -68,6 +68,25 @@ Kind "train" (``labctl train``)
                     (model/<param>, task_bn/<task>/<param>, optim/<i>/m|v, optim/steps,
                     levels/<layer>, rng, run/*, store/*, and sim/* on the mock chip)
     checkpoint/position    int64 [task, epoch, valid]: where training continues
+
+Kind "sweep" (``labctl sweep``: the index ``DIR/sweep.h5`` of a sweep's runs)
+    Root ``config`` is the sweep: ``spec`` (command, options, grid, zip as the SPEC.toml
+    gave them), ``identity`` (hash of the spec), ``factors`` (the grid's axes: a list of
+    lists of option names, one list per zipped group), ``tasks`` (every task trained, in
+    order). ``backend`` lists the runs' backends comma-separated; ``seed`` is -1 (each run's
+    own is in its config). One row per run along dimension ``run``, in grid order:
+    runs/key        S16, stable hash of the run's command and resolved configuration
+    runs/archive    bytes, the run's archive relative to the sweep's folder
+    runs/label      bytes, the grid point (``seed=0, meta=3``)
+    runs/config     bytes, JSON of the run's resolved configuration
+    runs/position   int32 (run, factor): index of the run along every factor of the grid
+    runs/status     S11, "pending" | "running" | "complete" | "failed", updated as runs go
+    runs/attempts   uint16, times a worker has started or resumed the run
+    runs/error      bytes (at most 400), why a failed run failed
+    axes/<option>   the value every run has of each swept option (JSON text for lists)
+    figures/<name>  float64, the run's key figures (NaN until complete), with ``units``
+    figures/accuracy float64 (run, after, task): accuracy on ``task`` after training on
+                    ``after`` (both the ``tasks`` of config), NaN where not trained
 
 Schema 1 (labctl 0.1) kept the tables as compound datasets at the root, the maps at
 ``/maps/tile<k>``, and two checkpoint slots ``/checkpoint/a|b`` with position
@@ -221,10 +240,11 @@ TABLE_SPECS = {
 """Every table: its row dtype, column units and row dimension."""
 TABLES = {name: spec.dtype for name, spec in TABLE_SPECS.items()}
 """Every table name and its row dtype."""
-KINDS = ("program", "train", "read")
+KINDS = ("program", "train", "read", "sweep")
 REQUIRED = {"program": ("levels", "writes", "verify"),
             "train": ("accuracy", "epochs", "resumes", "checkpoint/position"),
-            "read": ("reads",)}
+            "read": ("reads",),
+            "sweep": ("runs/key", "runs/status", "runs/attempts", "runs/position")}
 """What every schema-2 archive of a kind holds, whatever its configuration."""
 STATUSES = ("running", "complete", "interrupted", "failed")
 

@@ -12,6 +12,7 @@ from labctl.cli import (  # noqa: F401
     mock_server,
     program,
     read,
+    sweep,
     train,
 )
 from labctl.cli.app import app, main

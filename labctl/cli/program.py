@@ -51,13 +51,12 @@ def program(
     """Program a region of the array to N conductance levels with write-verify."""
     from labctl.archive import Archive
     from labctl.backends import chip_geometry, open_bench, run_provenance
-    from labctl.programming import ProgramConfig, program_archived, validate
+    from labctl.programming import program_archived, program_config, validate
 
-    config = ProgramConfig.build(levels=levels, g_min=g_min * 1e-6, g_max=g_max * 1e-6,
-                                 tolerance=tolerance * 1e-6, tile=tile, rows=rows, cols=cols,
-                                 pattern=pattern, mode=mode, wait=wait, seed=seed,
-                                 scheme=scheme, max_pulses=max_pulses, reads=reads,
-                                 confirm=confirm, verify_wait=verify_wait)
+    config = program_config(levels=levels, g_min=g_min, g_max=g_max, tolerance=tolerance,
+                            tile=tile, rows=rows, cols=cols, pattern=pattern, mode=mode,
+                            wait=wait, seed=seed, scheme=scheme, max_pulses=max_pulses,
+                            reads=reads, confirm=confirm, verify_wait=verify_wait)
     validate(config, chip_geometry(backend, setup))
     out = out or default_path("program")
     with open_bench(backend, setup, seed) as bench, phase_progress() as progress:

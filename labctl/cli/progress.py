@@ -163,3 +163,51 @@ def train_progress(tasks: Sequence[str], epochs: int, batches: Sequence[int],
             epoch_of[task] += 1
 
         yield EpochProgress(bar_batch, bar_epoch)
+
+
+@contextmanager
+def sweep_progress(total: int) -> Iterator[Callable[[SweepView], None]]:
+    """Yield a callback that shows a sweep: one bar over its runs (done, running, failed)
+    and a line per running run; plain lines when the console is not a terminal."""
+    if not console.is_terminal:
+        lines = PlainLines(console)
+        ended = {"n": -1}
+
+        def plain(view: SweepView) -> None:
+            if view.ended != ended["n"] or lines.due():
+                ended["n"] = view.ended
+                lines.line(view.headline(), view.ended, total, view.found)
+
+        yield plain
+        return
+    from rich.console import Group
+    from rich.live import Live
+    from rich.text import Text
+
+    bar = Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TimeRemainingColumn(), TextColumn("{task.fields[status]}"), console=console)
+    task = bar.add_task("runs", total=total, status="")
+    with Live(Group(bar), console=console, refresh_per_second=4) as live:
+
+        def show(view: SweepView) -> None:
+            bar.update(task, completed=view.ended, status=view.headline())
+            running = [Text(f"  {label}: {line}", overflow="ellipsis", no_wrap=True)
+                       for label, line in view.running.items()]
+            live.update(Group(bar, *running))
+
+        yield show
+
+
+@dataclass(frozen=True)
+class SweepView:
+    """What the sweep's progress shows."""
+
+    ended: int
+    complete: int
+    failed: int
+    found: int
+    running: dict[str, str]
+
+    def headline(self) -> str:
+        return (f"{self.complete} done, {len(self.running)} running, {self.failed} failed"
+                + (f" ({self.found} ended before this session)" if self.found else ""))

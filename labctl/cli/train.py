@@ -67,6 +67,8 @@ def train_command(
     lr_warmup: Annotated[float, typer.Option(
         help="Fraction of each task's steps over which the hidden weights' rate rises.")
     ] = _DEFAULTS.lr_warmup,
+    threads: Annotated[int, typer.Option(
+        help="CPU threads of the run's tensor arithmetic.")] = _DEFAULTS.threads,
     bn_scenario: Annotated[
         str, typer.Option(help="task: BN saved per task; domain: one shared BN.")
     ] = _DEFAULTS.bn_scenario,
@@ -100,7 +102,7 @@ def train_command(
             meta=meta, meta_variant=meta_variant, activation_bits=activation_bits,
             tasks=[t.strip() for t in tasks.split(",") if t.strip()], limit=limit, seed=seed,
             batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, lr_warmup=lr_warmup,
-            bn_scenario=bn_scenario,
+            bn_scenario=bn_scenario, threads=threads,
         )
         out = out or default_path("train")
     from labctl.archive import Archive

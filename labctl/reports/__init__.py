@@ -22,6 +22,10 @@ def summarise(archive: Archive) -> dict[str, Any]:
                                              "git_revision") if k in archive.meta},
             "instruments": archive.instruments, "provenance": archive.provenance,
             "config": archive.config}
+    if archive.kind == "sweep":
+        from labctl.reports.sweep import sweep_summary
+
+        return {**head, **(archive.stored_summary or {}), **sweep_summary(archive)}
     if archive.stored_summary:
         return {**head, **archive.stored_summary}
     if archive.kind == "program":
