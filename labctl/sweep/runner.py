@@ -32,6 +32,15 @@ CONNECT_TIMEOUT = "10s"
 """How long to try a --scheduler address before calling it unreachable."""
 POLL = 0.5
 """Seconds between two looks at the runs while none ends."""
+LOCAL_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "2s",
+}
+"""Dask settings of the LocalCluster: with no dashboard to feed, its workers do not sample
+the runs' stacks every 10 ms nor poll their event loops and memory many times a second,
+which takes a run's own thread off the CPU (about 10 % of a sweep's wall time here)."""
 
 
 @dataclass
@@ -61,6 +70,7 @@ Watch = Callable[[SweepState, RunPlan | None, Outcome | None], None]
 def dask_client(workers: int, scheduler: str | None) -> Iterator[Client]:
     """A client of the scheduler at ``scheduler``, or of a LocalCluster of ``workers``
     single-threaded processes; an unreachable scheduler is one ConfigError."""
+    import dask
     from distributed import Client, LocalCluster
 
     for name in ("distributed", "tornado"):
@@ -77,7 +87,8 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Client]:
         with client:
             yield client
         return
-    with (LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+    with (dask.config.set(LOCAL_CONFIG),
+          LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                        dashboard_address=None, silence_logs=logging.CRITICAL) as cluster,
           Client(cluster) as client):
         yield client
