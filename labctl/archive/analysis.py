@@ -180,7 +180,7 @@ def to_csv(tree: xr.DataTree, out: Path) -> list[Path]:
         frame.index.names = [_labelled(str(name), ds[name].attrs.get("units"))
                              if name in ds.variables else str(name)
                              for name in frame.index.names]
-        file = out / f"{node.path.strip('/').replace('/', '-')}.csv"
+        file = out / f"{node.path.strip('/').replace('/', '-') or 'sweep'}.csv"
         frame.to_csv(file)
         written.append(file)
     meta = {k: json.loads(v) if k in ("config", "instruments", "provenance", "summary") else v

@@ -141,3 +141,11 @@ def test_a_damaged_index_says_it_can_be_rebuilt(sweep):
     sweep.index_path.write_bytes(b"garbage")
     with pytest.raises(ConfigError, match=r"delete .* to rebuild the index"):
         previous_index(sweep)
+
+
+def test_a_sweep_exports_as_one_table(sweep, tmp_path: Path):
+    code, out = run_cli("export", str(sweep.directory), "--format", "csv", "--out",
+                        str(tmp_path / "csv"))
+    assert code == 0, out
+    header = (tmp_path / "csv" / "sweep.csv").read_text().splitlines()[0]
+    assert header.startswith("seed,meta,after,task") and "level_changes" in header

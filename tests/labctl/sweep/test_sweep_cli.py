@@ -176,3 +176,25 @@ def test_a_folder_of_another_sweep_is_refused(swept, tmp_path: Path):
     other.write_text('command = "train"\n[grid]\nseed = [7]\n')
     code, text = run_cli("sweep", str(other), "--out", str(out))
     assert code == 2 and "holds the index of another sweep" in text
+
+
+def test_a_programming_sweep_reports_its_figures_per_point(tmp_path: Path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text('command = "program"\n[options]\nrows = "0:4"\ncols = "0:8"\nwait = 1.0\n'
+                    "[grid]\nseed = [0, 1]\ntolerance = [2.0, 4.0]\n")
+    done = subprocess.run([sys.executable, "-m", "labctl", "sweep", str(spec), "--out",
+                           str(tmp_path / "out"), "--workers", "1"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    code, text = run_cli("inspect", str(tmp_path / "out"), "--json")
+    assert code == 0, text
+    groups = json.loads(text)["groups"]
+    assert [g["point"] for g in groups] == [{"tolerance": 2.0}, {"tolerance": 4.0}]
+    for group in groups:
+        success = group["figures"]["success_rate"]
+        assert success["count"] == 2 and 0.5 < success["mean"] <= 1.0
+        assert group["figures"]["readback_error_after_wait"]["count"] == 2
+    with Archive(tmp_path / "out" / "sweep.h5") as archive:
+        configs = [json.loads(c) for c in archive.array("runs/config")]
+    assert [c["tolerance"] for c in configs] == pytest.approx([2e-6, 4e-6, 2e-6, 4e-6])
+    assert "Key figures" in done.stdout and "success" in done.stdout

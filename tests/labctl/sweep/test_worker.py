@@ -15,7 +15,7 @@ from pathlib import Path
 import h5py
 import pytest
 
-from labctl.archive import ArchiveWriter
+from labctl.archive import Archive, ArchiveWriter
 from labctl.archive.schema import Layout
 from labctl.sweep import plan_sweep, spec_from
 from labctl.sweep.plan import RunPlan
@@ -79,6 +79,8 @@ def test_a_killed_run_resumes_to_the_uninterrupted_figures(whole, tmp_path: Path
     exact = {k: v for k, v in resumed.figures.items() if k != "wall_time"}
     assert exact == {k: v for k, v in whole[1].figures.items() if k != "wall_time"}
     assert resumed.accuracy == whole[1].accuracy
+    with Archive(plan.archive) as archive:
+        assert archive.stored_summary["resumes"] == 1
 
 
 def test_a_failed_run_is_kept_unless_failures_are_retried(whole, tmp_path: Path):
