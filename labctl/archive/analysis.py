@@ -67,13 +67,16 @@ def _sweep_dataset(archive: Archive) -> xr.Dataset:
         out[at] = values
         return out
 
+    told = {"accuracy": "test accuracy on task after training on after",
+            **archive.config.get("figures", {})}
     variables = {}
     for name in archive.names("figures"):
         values = archive.array(f"figures/{name}")
         extra = ("after", "task") if name == "accuracy" else ()
-        variables[name] = xr.Variable(dims + extra, placed(values, np.nan),
-                                      {"units": archive.described(f"figures/{name}").units
-                                       or "1"})
+        attrs = {"units": archive.described(f"figures/{name}").units or "1"}
+        if name in told:
+            attrs["long_name"] = told[name]
+        variables[name] = xr.Variable(dims + extra, placed(values, np.nan), attrs)
     for name in ("status", "archive", "label", "key", "error"):
         variables[name] = xr.Variable(dims, placed(_decoded(archive.array(f"runs/{name}")), ""))
     variables["attempts"] = xr.Variable(dims, placed(archive.array("runs/attempts"), 0))

@@ -73,8 +73,9 @@ Kind "sweep" (``labctl sweep``: the index ``DIR/sweep.h5`` of a sweep's runs)
     Root ``config`` is the sweep: ``spec`` (command, options, grid, zip as the SPEC.toml
     gave them), ``identity`` (hash of the spec), ``factors`` (the grid's axes: a list of
     lists of option names, one list per zipped group), ``tasks`` (every task trained, in
-    order). ``backend`` lists the runs' backends comma-separated; ``seed`` is -1 (each run's
-    own is in its config). One row per run along dimension ``run``, in grid order:
+    order), ``figures`` (name -> what each key figure is). ``backend`` lists the runs'
+    backends comma-separated; ``seed`` is -1 (each run's own is in its config). One row
+    per run along dimension ``run``, in grid order:
     runs/key        S16, stable hash of the run's command and resolved configuration
     runs/archive    bytes, the run's archive relative to the sweep's folder
     runs/label      bytes, the grid point (``seed=0, meta=3``)

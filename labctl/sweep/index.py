@@ -123,7 +123,8 @@ class SweepIndex:
             arrays["figures/accuracy"] = Array((n, len(tasks), len(tasks)), "<f8", "1",
                                                ("run", "after", "task"), float("nan"))
         config = {"spec": plan.spec.model_dump(mode="json"), "identity": plan.spec.identity,
-                  "factors": [list(f.names) for f in plan.spec.factors], "tasks": tasks}
+                  "factors": [list(f.names) for f in plan.spec.factors], "tasks": tasks,
+                  "figures": {f.name: f.description for f in plan.command.figures}}
         backends = sorted({plan.command.backend(r.config) for r in runs})
         writer = ArchiveWriter(plan.index_path, "sweep", Layout(arrays=arrays),
                                backend=",".join(backends), seed=-1, config=config,

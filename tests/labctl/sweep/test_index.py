@@ -88,7 +88,7 @@ def test_a_sweep_opens_as_one_dataset_over_its_axes(sweep):
     assert ds.status.sel(seed=2, meta=4.5).item() == "failed"
     assert ds.accuracy.sel(after="fashion-mnist", task="mnist").mean("seed").sel(
         meta=0.0).item() == pytest.approx(0.5)
-    assert ds.wall_time.attrs["units"] == "s"
+    assert ds.wall_time.attrs == {"units": "s", "long_name": "wall time of the run"}
 
 
 def test_zipped_options_share_one_dimension(tmp_path: Path):
