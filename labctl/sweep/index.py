@@ -144,8 +144,9 @@ class SweepIndex:
         self.writer.write("runs/attempts", np.array(self.attempts[run], "<u2"), run)
         self.writer.commit()
 
-    def finished(self, run: int, outcome: Outcome) -> None:
-        """Run ``run`` has ended: its status, figures or error."""
+    def finished(self, run: int, outcome: Outcome, commit: bool = True) -> None:
+        """Run ``run`` has ended: its status, figures or error (committed now unless
+        ``commit`` is off, for many runs recorded at once)."""
         with self.writer.together():
             self.writer.write("runs/status", np.array(outcome.status.encode(), STATUS), run)
             error = (outcome.error or "").encode()[:ERROR_BYTES]
@@ -154,6 +155,10 @@ class SweepIndex:
                 self.writer.write(f"figures/{name}", np.array(value, "<f8"), run)
             if outcome.accuracy:
                 self.writer.write("figures/accuracy", self._matrix(outcome.accuracy), run)
+        if commit:
+            self.writer.commit()
+
+    def commit(self) -> None:
         self.writer.commit()
 
     def _matrix(self, accuracy: dict[str, dict[str, float]]) -> np.ndarray:

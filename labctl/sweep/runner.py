@@ -126,9 +126,10 @@ def run_sweep(plan: SweepPlan, *, workers: int, scheduler: str | None = None,
                 found = ArchiveState("failed", error=previous.failures[run.key])
             if found.status == "complete" or (found.status in ("failed", "unreadable")
                                               and not retry_failed):
-                _ended(state, index, run, outcome_of(run, found, Action.FOUND))
+                _ended(state, index, run, outcome_of(run, found, Action.FOUND), commit=False)
             else:
                 todo.append(run)
+        index.commit()
         watch(state, None, None)
         try:
             _run(client, todo, given_dir, retry_failed, state, index, watch)
@@ -204,7 +205,7 @@ def _outcome(future: Future, run: RunPlan) -> Outcome:
 
 
 def _ended(state: SweepState, index: SweepIndex, run: RunPlan, outcome: Outcome,
-           watch: Watch | None = None) -> None:
+           watch: Watch | None = None, commit: bool = True) -> None:
     state.running.pop(run.label, None)
     state.actions[outcome.action.value] += 1
     if outcome.status == "complete":
@@ -212,7 +213,7 @@ def _ended(state: SweepState, index: SweepIndex, run: RunPlan, outcome: Outcome,
     else:
         state.failed += 1
         state.failures.append((run.label, outcome.error or "failed"))
-    index.finished(run.index, outcome)
+    index.finished(run.index, outcome, commit)
     if watch is not None:
         watch(state, run, outcome)
 
