@@ -176,7 +176,8 @@ def sweep_progress(total: int) -> Iterator[Callable[[SweepView], None]]:
         def plain(view: SweepView) -> None:
             if view.ended != ended["n"] or lines.due():
                 ended["n"] = view.ended
-                lines.line(view.headline(), view.ended, total, view.found)
+                running = "".join(f"; {label}: {line}" for label, line in view.running.items())
+                lines.line(view.headline() + running, view.ended, total, view.found)
 
         yield plain
         return

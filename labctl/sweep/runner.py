@@ -63,7 +63,8 @@ class SweepState:
 
 
 Watch = Callable[[SweepState, RunPlan | None, Outcome | None], None]
-"""Called with the sweep's state after every change, with the run that just ended."""
+"""Called with the sweep's state at least twice a second, and with the run that has just
+ended when one does."""
 
 
 @contextmanager
@@ -159,30 +160,28 @@ def _run(client: Client, todo: list[RunPlan], data_dir: str | None, retry_failed
                 done, pending = wait(pending, timeout=POLL, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 done = set()
-            changed = _drain(events, by_key, state, index)
+            _drain(events, by_key, state, index)
             for future in done:
                 run = futures[future]
                 by_key.pop(run.key, None)
                 _ended(state, index, run, _outcome(future, run), watch)
-            if changed and not done:
+            if not done:
                 watch(state, None, None)
     finally:
         client.cancel(list(pending))
 
 
 def _drain(events: queue.SimpleQueue[dict[str, Any]], by_key: dict[str, RunPlan],
-           state: SweepState, index: SweepIndex) -> bool:
-    """Apply the workers' progress messages; whether any arrived."""
-    changed = False
+           state: SweepState, index: SweepIndex) -> None:
+    """Apply the workers' progress messages."""
     while True:
         try:
             message = events.get_nowait()
         except queue.Empty:
-            return changed
+            return
         run = by_key.get(message.get("key", ""))
         if run is None:  # a run that has ended, or another sweep's
             continue
-        changed = True
         line = str(message.get("line", ""))
         if line in (Action.STARTED, Action.RESUMED):
             index.started(run.index)

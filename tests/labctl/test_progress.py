@@ -100,3 +100,31 @@ def test_on_a_terminal_training_shows_bars_not_lines(monkeypatch: pytest.MonkeyP
         p.epoch("mnist", 0, [0.9])
     text = out.getvalue()
     assert "mnist epoch 1/1" in text and "━" in text and "elapsed" not in text
+
+
+def test_a_sweep_to_a_file_prints_a_line_per_run_ended_and_the_running_runs(
+        piped: io.StringIO, clock: Clock) -> None:
+    view = progress.SweepView
+    with progress.sweep_progress(4) as show:
+        show(view(1, 1, 0, 1, {}))
+        clock.t = 3.0
+        show(view(1, 1, 0, 1, {"seed=1": "mnist epoch 1/5: mnist 97.1%"}))
+        clock.t = 12.0
+        show(view(1, 1, 0, 1, {"seed=1": "mnist epoch 2/5: mnist 97.6%"}))
+        clock.t = 14.0
+        show(view(2, 1, 1, 1, {}))
+    lines = piped.getvalue().splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("1 done, 0 running, 0 failed (1 ended before this session)")
+    assert "seed=1: mnist epoch 2/5: mnist 97.6%" in lines[1] and "left" not in lines[1]
+    assert lines[2].startswith("1 done, 0 running, 1 failed") and "0:00:28 left" in lines[2]
+
+
+def test_on_a_terminal_a_sweep_shows_one_bar_and_its_running_runs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    out = io.StringIO()
+    monkeypatch.setattr(progress, "console", Console(file=out, width=120, force_terminal=True))
+    with progress.sweep_progress(3) as show:
+        show(progress.SweepView(1, 1, 0, 0, {"seed=2": "fashion-mnist epoch 3/5"}))
+    text = out.getvalue()
+    assert "runs" in text and "━" in text and "seed=2: fashion-mnist epoch 3/5" in text
