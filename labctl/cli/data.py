@@ -27,9 +27,14 @@ def fetch(
     ] = False,
 ) -> None:
     """Make every file of the tasks available (verified by SHA-256) and say where it came from."""
+    from labctl.datasets.errors import DatasetError
+    from labctl.datasets.families import expand
     from labctl.datasets.loader import DatasetFetcher, task_spec
 
-    names = [t.strip() for t in tasks.split(",") if t.strip()]
+    try:
+        names = expand([t.strip() for t in tasks.split(",") if t.strip()])
+    except ValueError as err:
+        raise DatasetError(str(err)) from None
     for name in names:
         task_spec(name)
     console = Console()

@@ -14,6 +14,7 @@ import numpy as np
 
 from labctl.datasets.catalog import FILES, TASKS, TaskSpec
 from labctl.datasets.errors import DatasetError
+from labctl.datasets.families import PERMUTED, base_task, permutation_of
 from labctl.datasets.idx import decompress, parse_idx, sha256
 from labctl.datasets.sources import (
     Announce,
@@ -44,13 +45,17 @@ def default_cache_dir() -> Path:
 
 
 def task_spec(task: str) -> TaskSpec:
-    """The catalog entry of ``task``, or a DatasetError naming the known tasks."""
+    """The catalog entry of the files ``task`` is made from, or a DatasetError naming the
+    known tasks."""
     try:
-        return TASKS[task]
+        return TASKS[base_task(task)]
     except KeyError:
-        raise DatasetError(
-            f"unknown task {task!r}; choose from {', '.join(TASKS)}"
-        ) from None
+        raise DatasetError(f"unknown task {task!r}; choose from {known_tasks()}") from None
+
+
+def known_tasks() -> str:
+    """The tasks a run may name, for messages."""
+    return f"{', '.join(TASKS)}, or {PERMUTED}:K (K permuted-MNIST tasks)"
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,17 @@ class TaskData:
     train_labels: np.ndarray
     test_images: np.ndarray
     test_labels: np.ndarray
+
+    def permuted(self, name: str, permutation: np.ndarray) -> TaskData:
+        """Task ``name``: these images, train and test, with their pixels in ``permutation``
+        order."""
+
+        def apply(images: np.ndarray) -> np.ndarray:
+            flat = images.reshape(len(images), -1)[:, permutation]
+            return np.ascontiguousarray(flat).reshape(images.shape)
+
+        return TaskData(name, apply(self.train_images), self.train_labels,
+                        apply(self.test_images), self.test_labels)
 
     def limited(self, limit: int | None) -> TaskData:
         """The same task with only the first ``limit`` training samples (test set untouched)."""
@@ -139,7 +155,11 @@ class DatasetFetcher:
         return found
 
     def load(self, task: str) -> TaskData:
-        """Load ``task`` as uint8 arrays, checking that images and labels agree."""
+        """Load ``task`` as uint8 arrays, checking that images and labels agree; a task of a
+        family (``pmnist-3``) is made from its catalog task's files."""
+        permutation = permutation_of(task)
+        if permutation is not None:
+            return self.load(base_task(task)).permuted(task, permutation)
         raw = self.files(task)
         arrays = {name: parse_idx(blob, f"{task}/{name}") for name, blob in raw.items()}
         for split in ("train", "t10k"):

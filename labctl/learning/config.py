@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from labctl.datasets import TASKS
+from labctl.datasets.families import base_task, expand
+from labctl.datasets.loader import known_tasks
 from labctl.learning.memory import MemoryModel
 from labctl.learning.options import LrSchedule, MetaVariant
 from labctl.run_config import OptionsModel
@@ -51,12 +53,23 @@ class TrainConfig(OptionsModel):
     threads: int = Field(2, ge=1)
     memory: MemoryModel = Field(default_factory=MemoryModel)
 
+    @field_validator("tasks", mode="before")
+    @classmethod
+    def _families_expanded(cls, tasks: object) -> object:
+        if isinstance(tasks, list) and all(isinstance(t, str) for t in tasks):
+            return expand(tasks)
+        return tasks
+
     @field_validator("tasks")
     @classmethod
     def _known_tasks(cls, tasks: list[str]) -> list[str]:
-        unknown = [t for t in tasks if t not in TASKS]
+        unknown = [t for t in tasks if base_task(t) not in TASKS]
         if unknown:
-            raise ValueError(f"unknown task {unknown[0]!r}; choose from {', '.join(TASKS)}")
+            raise ValueError(f"unknown task {unknown[0]!r}; choose from {known_tasks()}")
+        if len(set(tasks)) < len(tasks):
+            twice = next(t for t in tasks if tasks.count(t) > 1)
+            raise ValueError(f"task {twice!r} is named twice: each task is learnt once, in "
+                             "order")
         return tasks
 
     @field_validator("hidden")
