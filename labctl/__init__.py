@@ -14,12 +14,11 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
-    "api": ["LevelFigures", "ProgramReport", "ReadReport", "open_bench", "program", "read",
-            "train"],
+    "api": ["LevelFigures", "ProgramReport", "ReadReport", "SweepReport", "open_bench",
+            "program", "read", "run_sweep", "train"],
     "archive": ["Archive", "ArchiveError"],
     "archive.analysis": ["open_archive", "open_sweep"],
     "learning.config": ["TrainConfig"],
     "learning.trainer": ["TrainResult"],
     "region": ["Region"],
-    "sweep": ["SweepSpec", "load_spec", "plan_sweep", "run_sweep"],
 })

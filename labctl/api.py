@@ -188,3 +188,44 @@ def train(*, out: str | Path | None = None, data_dir: str | Path | None = None,
     setup = Path(config.setup) if config.setup else None
     return run_training(config, data, _out(out, "train"),
                         provenance=run_provenance(setup, sample, operator))
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """How a sweep ended (``labctl sweep``); its figures are in ``dataset()``."""
+
+    directory: Path
+    """The sweep's folder: its index ``sweep.h5`` and the run archives in ``runs/``."""
+    runs: int
+    """Runs in the grid."""
+    complete: int
+    """Runs whose archive is complete (from this call or an earlier one)."""
+    failed: int
+    """Runs that failed (not retried unless ``retry_failed``)."""
+    failures: list[tuple[str, str]]
+    """(grid point, why) of every failed run."""
+
+    def dataset(self) -> Any:
+        """The sweep as one xarray Dataset, a dimension per axis of its grid (see
+        ``labctl.open_sweep``)."""
+        from labctl.archive.analysis import open_sweep
+
+        return open_sweep(self.directory)
+
+
+def run_sweep(spec: str | Path | dict[str, Any], out: str | Path, *, workers: int = 2,
+              scheduler: str | None = None, retry_failed: bool = False,
+              data_dir: str | Path | None = None) -> SweepReport:
+    """Run a sweep (``labctl sweep``): ``spec`` is a SPEC.toml path or its tables as a dict
+    (``{"command": "train", "options": {...}, "grid": {"seed": [0, 1]}}``), ``out`` the
+    sweep's folder. Runs go to a LocalCluster of ``workers`` processes, or to the Dask
+    scheduler at ``scheduler``; calling it again continues the sweep."""
+    from labctl.sweep import load_spec, plan_sweep, spec_from
+    from labctl.sweep.runner import run_sweep as run_planned
+
+    loaded = spec_from(spec) if isinstance(spec, dict) else load_spec(Path(spec))
+    plan = plan_sweep(loaded, Path(out))
+    state = run_planned(plan, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
+                      data_dir=Path(data_dir) if data_dir is not None else None)
+    return SweepReport(plan.directory, state.total, state.complete, state.failed,
+                       list(state.failures))

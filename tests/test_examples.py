@@ -48,3 +48,13 @@ def test_the_notebook_runs_to_the_end(tmp_path: Path, monkeypatch: pytest.Monkey
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 3
+
+
+def test_a_sweep_runs_and_opens_as_one_dataset(tmp_path: Path) -> None:
+    if not os.environ.get("LABCTL_DATASETS"):
+        pytest.skip("set LABCTL_DATASETS to the datasets directory")
+    out = run(tmp_path, "sweep_seeds.py", "--limit", "300")
+    assert "4 of 4 runs complete" in out
+    assert "m* = 0: MNIST after Fashion-MNIST" in out and "over 2 seeds" in out
+    again = run(tmp_path, "sweep_seeds.py", "--limit", "300")
+    assert again.splitlines()[1:] == out.splitlines()[1:]
