@@ -88,8 +88,15 @@ MICROSIEMENS = ("g_min", "g_max", "tolerance")
 
 def program_config(**options: Any) -> ProgramConfig:
     """The ProgramConfig of ``labctl program``'s options, with conductances given in µS."""
-    return ProgramConfig.build(**{name: value * 1e-6 if name in MICROSIEMENS else value
+    return ProgramConfig.build(**{name: _siemens(value) if name in MICROSIEMENS else value
                                   for name, value in options.items()})
+
+
+def _siemens(microsiemens: Any) -> Any:
+    """A conductance given in µS, in S; anything but a number is left for validation."""
+    if isinstance(microsiemens, int | float) and not isinstance(microsiemens, bool):
+        return microsiemens * 1e-6
+    return microsiemens
 
 
 _WRITE_VERIFY = {"scheme": "scheme", "max_pulses": "max_pulses", "reads": "reads",

@@ -77,8 +77,12 @@ class Point:
 
 def _show(value: Any) -> str:
     if isinstance(value, list):
-        return ",".join(map(str, value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
+        return ",".join(map(_show, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str) and (not value or not value.isprintable()):
+        return repr(value)
+    return str(value)
 
 
 class SweepSpec(BaseModel):
