@@ -82,7 +82,8 @@ Kind "sweep" (``labctl sweep``: the index ``DIR/sweep.h5`` of a sweep's runs)
     runs/config     bytes, JSON of the run's resolved configuration
     runs/position   int32 (run, factor): index of the run along every factor of the grid
     runs/status     S11, "pending" | "running" | "complete" | "failed", updated as runs go
-    runs/attempts   uint16, times a worker has started or resumed the run
+    runs/attempts   uint16, times a worker has started or resumed the run (counted by the
+                    workers in ``runs/<name>.attempts`` beside each archive)
     runs/error      bytes (at most 400), why a failed run failed
     axes/<option>   the value every run has of each swept option (JSON text for lists)
     figures/<name>  float64, the run's key figures (NaN until complete), with ``units``

@@ -17,7 +17,7 @@ from drivers.errors import ConfigError
 from labctl.archive import Archive, ArchiveError, ArchiveWriter
 from labctl.archive.schema import Array, Layout
 from labctl.sweep.plan import SweepPlan
-from labctl.sweep.worker import Outcome
+from labctl.sweep.worker import Outcome, attempts_of
 
 ERROR_BYTES = 400
 """Longest failure message kept in the index (the run's archive keeps it whole)."""
@@ -29,8 +29,6 @@ class Previous:
     """What an earlier session of the sweep left in its index."""
 
     created: str | None = None
-    attempts: dict[str, int] = field(default_factory=dict)
-    """Run key -> times a worker started or resumed it."""
     failures: dict[str, str] = field(default_factory=dict)
     """Run key -> why it failed, for the failed runs (some fail before any archive)."""
 
@@ -55,16 +53,14 @@ def previous_index(plan: SweepPlan) -> Previous:
                           f"{config.get('spec', {}).get('command')!r}, id "
                           f"{config.get('identity')}): choose another --out, or delete {path} "
                           "to start this sweep there (runs of the same config are reused)")
-    return Previous(created, {key: n for key, n, _, _ in runs},
-                    {key: error for key, _, status, error in runs if status == "failed"})
+    return Previous(created, {key: error for key, status, error in runs if status == "failed"})
 
 
-def _runs(archive: Archive) -> list[tuple[str, int, str, str]]:
-    """(key, attempts, status, error) of every run an index records."""
-    return [(k.decode(), int(n), s.decode(), e.decode(errors="replace"))
-            for k, n, s, e in zip(archive.array("runs/key"), archive.array("runs/attempts"),
-                                  archive.array("runs/status"), archive.array("runs/error"),
-                                  strict=True)]
+def _runs(archive: Archive) -> list[tuple[str, str, str]]:
+    """(key, status, error) of every run an index records."""
+    return [(k.decode(), s.decode(), e.decode(errors="replace"))
+            for k, s, e in zip(archive.array("runs/key"), archive.array("runs/status"),
+                               archive.array("runs/error"), strict=True)]
 
 
 def _encoded(texts: list[str], limit: int | None = None) -> np.ndarray:
@@ -98,7 +94,7 @@ class SweepIndex:
     @classmethod
     def create(cls, plan: SweepPlan, previous: Previous) -> SweepIndex:
         """A new index of ``plan``, all runs pending, keeping what the previous one knew that
-        the run archives do not: when the sweep began and how often each run was started."""
+        the run archives do not: when the sweep began and which runs failed without one."""
         runs = plan.runs
         n = len(runs)
         static: dict[str, np.ndarray] = {
@@ -132,13 +128,14 @@ class SweepIndex:
         for name, values in static.items():
             writer.write(name, values)
         writer.write("runs/status", np.full(n, b"pending", STATUS))
-        writer.write("runs/attempts", np.array([previous.attempts.get(r.key, 0) for r in runs],
-                                               "<u2"))
+        attempts = [attempts_of(r.archive) for r in runs]
+        writer.write("runs/attempts", np.array(attempts, "<u2"))
         writer.commit()
-        return cls(plan, writer, [previous.attempts.get(r.key, 0) for r in runs])
+        return cls(plan, writer, attempts)
 
     def started(self, run: int) -> None:
-        """A worker has started (or resumed) run ``run``."""
+        """A worker has started (or resumed) run ``run``: one attempt more, until the run's
+        outcome gives the exact count."""
         self.attempts[run] += 1
         self.writer.write("runs/status", np.array(b"running", STATUS), run)
         self.writer.write("runs/attempts", np.array(self.attempts[run], "<u2"), run)
@@ -151,6 +148,9 @@ class SweepIndex:
             self.writer.write("runs/status", np.array(outcome.status.encode(), STATUS), run)
             error = (outcome.error or "").encode()[:ERROR_BYTES]
             self.writer.write("runs/error", np.array(error, f"S{ERROR_BYTES}"), run)
+            if outcome.attempts:
+                self.attempts[run] = outcome.attempts
+                self.writer.write("runs/attempts", np.array(outcome.attempts, "<u2"), run)
             for name, value in outcome.figures.items():
                 self.writer.write(f"figures/{name}", np.array(value, "<f8"), run)
             if outcome.accuracy:

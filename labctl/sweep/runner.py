@@ -21,6 +21,7 @@ from labctl.sweep.worker import (
     ArchiveState,
     Outcome,
     archive_state,
+    attempts_of,
     execute,
     outcome_of,
 )
@@ -197,10 +198,11 @@ def _outcome(future: Future, run: RunPlan) -> Outcome:
     except KilledWorker:
         return Outcome(run.key, "failed", Action.STARTED,
                        error="the workers running it died repeatedly (out of memory, or "
-                             "killed); the archive keeps its last checkpoint")
+                             "killed); the archive keeps its last checkpoint",
+                       attempts=attempts_of(run.archive))
     except Exception as err:
         return Outcome(run.key, "failed", Action.STARTED,
-                       error=f"{type(err).__name__}: {err}")
+                       error=f"{type(err).__name__}: {err}", attempts=attempts_of(run.archive))
 
 
 def _ended(state: SweepState, index: SweepIndex, run: RunPlan, outcome: Outcome,

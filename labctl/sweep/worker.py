@@ -76,17 +76,40 @@ class Outcome:
     """Accuracy on every task after every task (training runs)."""
     error: str | None = None
     seconds: float = 0.0
+    attempts: int = 0
+    """Times a worker has started or resumed the run, over every session of the sweep."""
+
+
+def attempts_of(archive: Path) -> int:
+    """How often workers have started or resumed the run archived at ``archive`` (its
+    ``.attempts`` file, beside it: counted where the run happens, so no count is lost with a
+    worker or a client)."""
+    try:
+        return int(archive.with_suffix(".attempts").read_text())
+    except (OSError, ValueError):
+        return 0
+
+
+def count_attempt(archive: Path) -> int:
+    """Count one more attempt at the run archived at ``archive`` (hold its lock)."""
+    n = attempts_of(archive) + 1
+    part = archive.with_suffix(".attempts.part")
+    part.write_text(f"{n}\n")
+    part.replace(archive.with_suffix(".attempts"))
+    return n
 
 
 def outcome_of(plan: RunPlan, state: ArchiveState, action: Action,
                seconds: float = 0.0) -> Outcome:
     """The outcome a run's archive records."""
+    attempts = attempts_of(plan.archive)
     if state.status != "complete":
         return Outcome(plan.key, "failed", action, error=state.error or state.status,
-                       seconds=seconds)
+                       seconds=seconds, attempts=attempts)
     cmd = command(plan.command)
     return Outcome(plan.key, "complete", action, cmd.scalars(state.summary),
-                   state.summary.get("accuracy_after_task", {}), seconds=seconds)
+                   state.summary.get("accuracy_after_task", {}), seconds=seconds,
+                   attempts=attempts)
 
 
 def execute(plan: RunPlan, data_dir: str | None, retry_failed: bool) -> Outcome:
@@ -99,6 +122,7 @@ def execute(plan: RunPlan, data_dir: str | None, retry_failed: bool) -> Outcome:
             return outcome_of(plan, state, Action.FOUND)
         action = Action.RESUMED if state.status == "unfinished" else Action.STARTED
         cmd = command(plan.command)
+        attempts = count_attempt(plan.archive)
         began = time.perf_counter()
         try:
             with _bench_lock(cmd.setup(plan.config)):
@@ -107,11 +131,11 @@ def execute(plan: RunPlan, data_dir: str | None, retry_failed: bool) -> Outcome:
                         lambda line: _say(plan, line), resume=action is Action.RESUMED)
         except LabError as err:
             return Outcome(plan.key, "failed", action, error=str(err),
-                           seconds=time.perf_counter() - began)
+                           seconds=time.perf_counter() - began, attempts=attempts)
         except Exception as err:  # the run's archive records it as failed; the sweep goes on
             return Outcome(plan.key, "failed", action,
                            error=f"unexpected {type(err).__name__}: {err}",
-                           seconds=time.perf_counter() - began)
+                           seconds=time.perf_counter() - began, attempts=attempts)
         return outcome_of(plan, archive_state(plan.archive), action,
                           time.perf_counter() - began)
 

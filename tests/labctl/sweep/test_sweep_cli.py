@@ -198,3 +198,28 @@ def test_a_programming_sweep_reports_its_figures_per_point(tmp_path: Path):
         configs = [json.loads(c) for c in archive.array("runs/config")]
     assert [c["tolerance"] for c in configs] == pytest.approx([2e-6, 4e-6, 2e-6, 4e-6])
     assert "Key figures" in done.stdout and "success" in done.stdout
+
+
+def test_ctrl_c_stops_the_sweep_with_its_index_closed_as_interrupted(tmp_path: Path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text('command = "train"\n[options]\nlimit = 3000\nepochs = 2\nhidden = [32]\n'
+                    "[grid]\nseed = [0, 1, 2]\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "labctl", "sweep", str(spec), "--out",
+                             str(out), "--workers", "2"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while True:
+        assert proc.poll() is None and time.monotonic() < deadline
+        try:
+            if "running" in index(out)["status"]:
+                break
+        except Exception:  # not written yet, or being replaced
+            pass
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert err.strip().splitlines()[-1].startswith("error: interrupted with 0 of 3 runs complete")
+    with Archive(out / "sweep.h5") as archive:
+        assert archive.status == "interrupted"

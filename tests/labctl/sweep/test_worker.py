@@ -53,7 +53,7 @@ def test_a_complete_run_is_found_and_not_run_again(whole):
     plan, first = whole
     stamp = plan.archive.stat().st_mtime_ns
     again = execute(plan, None, retry_failed=True)
-    assert again.action is Action.FOUND
+    assert again.action is Action.FOUND and first.attempts == again.attempts == 1
     assert (again.figures, again.accuracy) == (first.figures, first.accuracy)
     assert plan.archive.stat().st_mtime_ns == stamp
 
@@ -76,6 +76,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_figures(whole, tmp_path: Path
     proc.wait(timeout=60)
     resumed = execute(plan, None, retry_failed=False)
     assert resumed.action is Action.RESUMED and resumed.status == "complete"
+    assert resumed.attempts == 2  # the killed attempt counts
     exact = {k: v for k, v in resumed.figures.items() if k != "wall_time"}
     assert exact == {k: v for k, v in whole[1].figures.items() if k != "wall_time"}
     assert resumed.accuracy == whole[1].accuracy
