@@ -11,8 +11,12 @@ same tasks.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import numpy as np
+from labctl.datasets.catalog import TASKS
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PERMUTED = "pmnist"
 """Name of the permuted-MNIST family; its tasks are ``pmnist-1``, ``pmnist-2``, ..."""
@@ -46,6 +50,8 @@ def expand(tasks: list[str]) -> list[str]:
 
 def permutation_of(task: str) -> np.ndarray | None:
     """The pixel permutation of a permuted-MNIST task (None for any other task)."""
+    import numpy as np  # naming and checking tasks (the command line) needs no numpy
+
     member = _MEMBER.fullmatch(task)
     if member is None or int(member.group(1)) > MAX_TASKS:
         return None
@@ -54,4 +60,10 @@ def permutation_of(task: str) -> np.ndarray | None:
 
 def base_task(task: str) -> str:
     """The catalog task whose files ``task`` is made from (itself, for a catalog task)."""
-    return BASE if permutation_of(task) is not None else task
+    member = _MEMBER.fullmatch(task)
+    return BASE if member is not None and int(member.group(1)) <= MAX_TASKS else task
+
+
+def known_tasks() -> str:
+    """The tasks a run may name, for messages."""
+    return f"{', '.join(TASKS)}, or {PERMUTED}:K (K permuted-MNIST tasks)"

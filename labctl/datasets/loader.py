@@ -14,7 +14,7 @@ import numpy as np
 
 from labctl.datasets.catalog import FILES, TASKS, TaskSpec
 from labctl.datasets.errors import DatasetError
-from labctl.datasets.families import PERMUTED, base_task, permutation_of
+from labctl.datasets.families import base_task, known_tasks, permutation_of
 from labctl.datasets.idx import decompress, parse_idx, sha256
 from labctl.datasets.sources import (
     Announce,
@@ -52,10 +52,6 @@ def task_spec(task: str) -> TaskSpec:
     except KeyError:
         raise DatasetError(f"unknown task {task!r}; choose from {known_tasks()}") from None
 
-
-def known_tasks() -> str:
-    """The tasks a run may name, for messages."""
-    return f"{', '.join(TASKS)}, or {PERMUTED}:K (K permuted-MNIST tasks)"
 
 
 @dataclass(frozen=True)

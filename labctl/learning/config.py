@@ -7,8 +7,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from labctl.datasets import TASKS
-from labctl.datasets.families import base_task, expand
-from labctl.datasets.loader import known_tasks
+from labctl.datasets.families import base_task, expand, known_tasks
 from labctl.learning.memory import MemoryModel
 from labctl.learning.options import LrSchedule, MetaVariant
 from labctl.run_config import OptionsModel
