@@ -22,6 +22,7 @@ from drivers.safety import Interlock, SafetyLimits
 from drivers.transport import LineTransport, LoopbackTransport, VisaTransport
 from labctl.archive.provenance import Provenance
 from labctl.bench import Bench, BenchClock
+from labctl.device_model import Overrides, simulated_model
 from labctl.instruments import Role, VisaInstrument, lookup
 from labctl.setup import Setup, load_setup
 from mock_hw.params import DeviceModel
@@ -44,10 +45,14 @@ MOCK_PULSE = "keysight33500b"
 """Instrument models of the simulated bench (those ``labctl mock-server`` serves by default)."""
 
 
-def check_backend(backend: str, setup: Path | None) -> None:
-    """Raise ConfigError for an unknown backend or a chip backend without a setup file."""
+def check_backend(backend: str, setup: Path | None, device: Overrides | None = None) -> None:
+    """Raise ConfigError for an unknown backend, a chip backend without a setup file, or
+    device-model overrides for anything but the simulated chip."""
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    if device and backend != "mock":
+        raise ConfigError("--device sets the physics of the simulated chip: it needs "
+                          "--backend mock")
     if backend == "chip" and setup is None:
         raise ConfigError("--backend chip needs --setup FILE naming the bench's instruments "
                           "(e.g. data/setups/mock-server.toml for labctl mock-server)")
@@ -64,11 +69,12 @@ def chip_geometry(backend: str, setup: Path | None) -> tuple[int, int, int]:
 
 
 def open_bench(backend: str, setup: Path | None, seed: int, *, tiles: int = 1,
-               formed: bool = False) -> Bench:
-    """A bench on ``backend``: a simulated chip of ``tiles`` arrays (seeded), or the setup's."""
-    check_backend(backend, setup)
+               formed: bool = False, device: Overrides | None = None) -> Bench:
+    """A bench on ``backend``: a simulated chip of ``tiles`` arrays (seeded, its physics the
+    device model's with ``device`` overrides), or the setup's."""
+    check_backend(backend, setup, device)
     if backend == "mock":
-        return mock_bench(DeviceModel(tiles=tiles, formed_at_start=formed), seed)
+        return mock_bench(simulated_model(device or {}, tiles=tiles, formed=formed), seed)
     return chip_bench(load_setup(setup))
 
 

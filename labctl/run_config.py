@@ -20,6 +20,8 @@ class OptionsModel(BaseModel):
             return cls(**options)
         except ValidationError as err:
             first = err.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "config"
             message = str(first["msg"]).removeprefix("Value error, ")
+            if not first["loc"]:  # a rule between options: its message names them
+                raise ConfigError(message) from None
+            where = ".".join(str(p) for p in first["loc"])
             raise ConfigError(f"invalid --{where.replace('_', '-')}: {message}") from None

@@ -40,6 +40,9 @@ def program(
              "(default: the setup's, else 0: off).")] = None,
     wait: Annotated[float, typer.Option(help="Wait before the 2nd read-back (s).")] = 60.0,
     seed: Annotated[int, typer.Option(help="Seed of the pattern and simulated chip.")] = 0,
+    device: Annotated[str | None, typer.Option(
+        help="Device-model overrides of the simulated chip (mock): NAME=VALUE,... e.g. "
+             "read_rel_sigma=0.02.")] = None,
     out: Annotated[Path | None, typer.Option(help="Archive (default runs/program-<time>.h5).")
                    ] = None,
     plot: Annotated[bool, typer.Option(help="Also write a PNG next to the archive.")] = False,
@@ -50,16 +53,20 @@ def program(
 ) -> None:
     """Program a region of the array to N conductance levels with write-verify."""
     from labctl.archive import Archive
-    from labctl.backends import chip_geometry, open_bench, run_provenance
+    from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance
+    from labctl.device_model import parse_overrides
     from labctl.programming import program_archived, program_config, validate
 
     config = program_config(levels=levels, g_min=g_min, g_max=g_max, tolerance=tolerance,
                             tile=tile, rows=rows, cols=cols, pattern=pattern, mode=mode,
                             wait=wait, seed=seed, scheme=scheme, max_pulses=max_pulses,
-                            reads=reads, confirm=confirm, verify_wait=verify_wait)
+                            reads=reads, confirm=confirm, verify_wait=verify_wait,
+                            device=parse_overrides(device))
+    check_backend(backend, setup, config.device)
     validate(config, chip_geometry(backend, setup))
     out = out or default_path("program")
-    with open_bench(backend, setup, seed) as bench, phase_progress() as progress:
+    with (open_bench(backend, setup, seed, device=config.device) as bench,
+          phase_progress() as progress):
         result = program_archived(config, bench, out,
                                   run_provenance(setup, sample, operator, bench), progress)
     print_program_summary(result.summary)

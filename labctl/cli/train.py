@@ -12,6 +12,7 @@ from drivers.errors import ConfigError
 from labctl.archive.paths import default_path
 from labctl.cli.app import app, console, report
 from labctl.cli.progress import train_progress
+from labctl.device_model import parse_overrides
 from labctl.learning.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -69,6 +70,9 @@ def train_command(
     ] = _DEFAULTS.lr_warmup,
     threads: Annotated[int, typer.Option(
         help="CPU threads of the run's tensor arithmetic.")] = _DEFAULTS.threads,
+    device: Annotated[str | None, typer.Option(
+        help="Device-model overrides of the simulated chip (mock): NAME=VALUE,... e.g. "
+             "read_rel_sigma=0.02,stuck_lrs_fraction=0.01.")] = None,
     bn_scenario: Annotated[
         str, typer.Option(help="task: BN saved per task; domain: one shared BN.")
     ] = _DEFAULTS.bn_scenario,
@@ -102,7 +106,7 @@ def train_command(
             meta=meta, meta_variant=meta_variant, activation_bits=activation_bits,
             tasks=[t.strip() for t in tasks.split(",") if t.strip()], limit=limit, seed=seed,
             batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, lr_warmup=lr_warmup,
-            bn_scenario=bn_scenario, threads=threads,
+            bn_scenario=bn_scenario, threads=threads, device=parse_overrides(device),
         )
         out = out or default_path("train")
     from labctl.archive import Archive

@@ -35,7 +35,8 @@ def _chip_store(config: TrainConfig, bench_for: Callable[[int], Bench]) -> Weigh
 BACKENDS: dict[str, StoreFactory] = {
     "software": lambda config, grid: SoftwareStore(grid),
     "mock": lambda config, grid: _chip_store(
-        config, lambda tiles: open_bench("mock", None, config.seed, tiles=tiles, formed=True)),
+        config, lambda tiles: open_bench("mock", None, config.seed, tiles=tiles, formed=True,
+                                         device=config.device)),
     "chip": lambda config, grid: _chip_store(
         config, lambda _: open_bench("chip", _setup_path(config), config.seed)),
 }

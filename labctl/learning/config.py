@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from drivers.errors import ConfigError
 from labctl.datasets import TASKS
 from labctl.datasets.families import base_task, expand, known_tasks
+from labctl.device_model import checked
 from labctl.learning.memory import MemoryModel
 from labctl.learning.options import LrSchedule, MetaVariant
 from labctl.run_config import OptionsModel
@@ -51,6 +53,9 @@ class TrainConfig(OptionsModel):
     eval_batch_size: int = Field(1000, ge=1)
     threads: int = Field(2, ge=1)
     memory: MemoryModel = Field(default_factory=MemoryModel)
+    device: dict[str, float | bool] = Field(
+        default_factory=dict,
+        description="device-model overrides of the simulated chip (--backend mock)")
 
     @field_validator("tasks", mode="before")
     @classmethod
@@ -70,6 +75,21 @@ class TrainConfig(OptionsModel):
             raise ValueError(f"task {twice!r} is named twice: each task is learnt once, in "
                              "order")
         return tasks
+
+    @field_validator("device")
+    @classmethod
+    def _device_model(cls, device: dict[str, float | bool]) -> dict[str, float | bool]:
+        try:
+            return checked(device)
+        except ConfigError as err:
+            raise ValueError(str(err).removeprefix("invalid --device: ")) from None
+
+    @model_validator(mode="after")
+    def _device_on_the_mock(self) -> TrainConfig:
+        if self.device and self.backend != "mock":
+            raise ValueError("--device sets the physics of the simulated chip: it needs "
+                             "--backend mock")
+        return self
 
     @field_validator("hidden")
     @classmethod

@@ -184,14 +184,16 @@ class ProgramCommand(SweepCommand):
         return ["backend", "setup", *ProgramConfig.model_fields]
 
     def configure(self, options: dict[str, Any]) -> dict[str, Any]:
-        from labctl.backends import chip_geometry
+        from labctl.backends import check_backend, chip_geometry
         from labctl.programming import program_config, validate
 
         given = dict(options)
         backend, setup = given.pop("backend", "mock"), given.pop("setup", None)
         setup = str(Path(setup).resolve()) if setup else None
         config = program_config(**given)
-        validate(config, chip_geometry(backend, Path(setup) if setup else None))
+        setup_path = Path(setup) if setup else None
+        check_backend(backend, setup_path, config.device)
+        validate(config, chip_geometry(backend, setup_path))
         return {"backend": backend, "setup": setup, **config.model_dump(mode="json")}
 
     def backend(self, config: dict[str, Any]) -> str:
@@ -213,7 +215,7 @@ class ProgramCommand(SweepCommand):
                 started.add(name)
                 progress(name)
 
-        with open_bench(backend, setup_path, program.seed) as bench:
+        with open_bench(backend, setup_path, program.seed, device=program.device) as bench:
             program_archived(program, bench, out,
                              run_provenance(setup_path, None, None, bench), phase)
 
