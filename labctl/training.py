@@ -64,7 +64,7 @@ def run_training(config: TrainConfig, data: Sequence[TaskData], out: Path,
         except BaseException as err:
             archive.fail(f"unexpected {type(err).__name__}: {err}")
             raise
-        archive.close("complete", archive.summary(result, store.link_stats()))
+        archive.close("complete", archive.summary(result, store.link_stats(), store.wear()))
     except BaseException:
         _close_quietly(store)
         raise

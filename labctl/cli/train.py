@@ -163,6 +163,12 @@ def print_train_summary(summary: dict) -> None:
         memory = summary["memory"]
         figures.append(f"digital memory {memory['total_bits'] / 8e6:.2f} MB, "
                        f"{memory['ratio_vs_reference']:.1f}x less than the BNN reference")
+    if "wear" in summary:
+        wear = summary["wear"]
+        figures.append(f"devices worn out {wear['devices_worn']} of {wear['devices']} "
+                       f"(switching pulses per device max {wear['switching_pulses_max']}, mean "
+                       f"{wear['switching_pulses_mean']:.1f}; {100 * wear['budget_used_max']:.2g} "
+                       f"% of the endurance budget at most)")
     if "wall_time" in summary:
         figures.append(f"wall {summary['wall_time']:.0f} s")
     report.print("; ".join(figures), soft_wrap=True)

@@ -111,16 +111,19 @@ class TrainArchive:
         self.checkpoint(trainer, resume.position)
         self.writer.commit()
 
-    def summary(self, result: TrainResult, link_stats: dict[str, int]) -> dict[str, Any]:
+    def summary(self, result: TrainResult, link_stats: dict[str, int],
+                wear: dict[str, float] | None = None) -> dict[str, Any]:
         """Key figures of the finished run (what ``labctl inspect --json`` shows): those
-        recomputed from its tables, plus what only the run itself knows."""
+        recomputed from its tables, plus what only the run itself knows (``wear``, the
+        devices' wear on a simulated chip)."""
         layers = list(result.write_counts)
         figures = train_figures(result.config.model_dump(mode="json"),
                                 self.writer.table("accuracy"), self.writer.table("epochs"),
                                 [result.write_counts[n] for n in layers])
         return {**figures, "initial_writes": result.initial_writes, "memory": result.memory,
                 "wall_time": result.wall_seconds, "bench_time": result.bench_seconds,
-                "resumes": len(self.writer.table("resumes")), **link_stats}
+                "resumes": len(self.writer.table("resumes")), **link_stats,
+                **({"wear": wear} if wear is not None else {})}
 
     def close(self, status: str, summary: dict[str, Any]) -> None:
         self.writer.close(status, summary)

@@ -166,6 +166,21 @@ class ChipStore:
                 "instrument_errors_tolerated": int(self._offsets[2])
                 + stats["instrument_errors_tolerated"]}
 
+    def wear(self) -> dict[str, float] | None:
+        """On a simulated chip: the switching pulses every device of the network took, and
+        how many passed their endurance budget (DEVICE_MODEL.md: log-normal, median 1e6)."""
+        sim = self.bench.simulation
+        if sim is None:
+            return None
+        used = np.concatenate([np.concatenate([m.positive.ravel(), m.negative.ravel()])
+                               for m in self.maps.values()])
+        pulses, budget = sim.writes[used], sim.endurance[used]
+        return {"devices": int(used.size), "switching_pulses_max": int(pulses.max()),
+                "switching_pulses_mean": float(pulses.mean()),
+                "devices_worn": int(np.count_nonzero(pulses > budget)),
+                "budget_used_max": float((pulses / budget).max()),
+                "endurance_median": float(sim.model.endurance_median)}
+
     def identities(self) -> dict[str, str]:
         return self.bench.identities
 

@@ -69,6 +69,12 @@ class WeightStore(Protocol):
         """Link retries and instrument errors ridden out so far (zeros without a bench)."""
         ...
 
+    def wear(self) -> dict[str, float] | None:
+        """How the devices holding the weights wore, where that is known exactly (a
+        simulated chip: switching pulses per device against each one's endurance budget);
+        None elsewhere."""
+        ...
+
     def identities(self) -> dict[str, str]:
         """Identity of every instrument involved, for the archive."""
         ...
@@ -114,6 +120,9 @@ class SoftwareStore:
 
     def link_stats(self) -> dict[str, int]:
         return {"link_retries": 0, "instrument_errors_tolerated": 0}
+
+    def wear(self) -> dict[str, float] | None:
+        return None
 
     def identities(self) -> dict[str, str]:
         return {}

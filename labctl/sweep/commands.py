@@ -96,6 +96,10 @@ class TrainCommand(SweepCommand):
         Figure("level_changes", "1", "level changes over the run"),
         Figure("pulses", "1", "programming pulses over the run"),
         Figure("failed_writes", "1", "writes that failed to verify"),
+        Figure("devices_worn_fraction", "1",
+               "devices past their endurance budget (simulated chip)"),
+        Figure("switching_pulses_max", "1", "switching pulses of the most used device "
+               "(simulated chip)"),
         Figure("wall_time", "s", "wall time of the run"),
         Figure("bench_time", "s", "bench time of the run"),
     )
@@ -155,10 +159,14 @@ class TrainCommand(SweepCommand):
                      provenance=run_provenance(setup, None, None))
 
     def scalars(self, summary: dict[str, Any]) -> dict[str, float]:
+        wear = summary.get("wear")
         return {"writes_per_device_mean": summary["writes_per_device_mean"],
                 "writes_per_device_max": summary["writes_per_device_max"],
                 "level_changes": sum(summary["level_changes_per_epoch"]),
                 "pulses": summary["pulses"], "failed_writes": summary["failed_writes"],
+                "devices_worn_fraction": wear["devices_worn"] / wear["devices"] if wear
+                else float("nan"),
+                "switching_pulses_max": wear["switching_pulses_max"] if wear else float("nan"),
                 "wall_time": summary["wall_time"], "bench_time": summary["bench_time"]}
 
 
