@@ -68,7 +68,7 @@ def plan_sweep(spec: SweepSpec, directory: Path) -> SweepPlan:
     runs = []
     for point in spec.points():
         config = _resolved(cmd, spec, point)
-        key = stable_hash({"command": cmd.name, "config": config})
+        key = run_key(cmd.name, config)
         archive = directory / RUNS / f"{cmd.name}-{key}.h5"
         runs.append(RunPlan(point.index, key, cmd.name, config, dict(point.options),
                             point.label(), point.position, archive))
@@ -78,6 +78,15 @@ def plan_sweep(spec: SweepSpec, directory: Path) -> SweepPlan:
         raise ConfigError(f"grid point {twin.label} resolves to the same run as another point "
                           "(an axis that changes nothing): remove the repeated value")
     return SweepPlan(spec, directory, runs)
+
+
+def run_key(command: str, config: dict[str, Any]) -> str:
+    """The stable name of a run: a hash of its command and resolved configuration, leaving
+    out the options it leaves unset (None, {}, []), so that a labctl that adds an option
+    without changing what existing runs do keeps their names, and a sweep continues across
+    the upgrade."""
+    given = {name: value for name, value in config.items() if value not in (None, {}, [])}
+    return stable_hash({"command": command, "config": given})
 
 
 def _resolved(cmd: SweepCommand, spec: SweepSpec, point: Point) -> dict[str, Any]:

@@ -104,3 +104,13 @@ def test_spec_files_that_cannot_be_read_are_one_line(tmp_path: Path):
     good = tmp_path / "good.toml"
     good.write_text('command = "train"\n[grid]\nlr-warmup = [0.0, 0.5]\n')
     assert load_spec(good).grid == {"lr_warmup": [0.0, 0.5]}
+
+
+def test_options_left_unset_do_not_enter_a_runs_name():
+    from labctl.sweep.plan import run_key
+
+    config = {"seed": 0, "limit": 100}
+    assert run_key("train", config) == run_key("train", {**config, "device": {},
+                                                         "setup": None, "tags": []})
+    assert run_key("train", config) != run_key("train", {**config, "device": {"x": 1.0}})
+    assert run_key("train", config) != run_key("program", config)
