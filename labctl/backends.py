@@ -22,7 +22,7 @@ from drivers.safety import Interlock, SafetyLimits
 from drivers.transport import LineTransport, LoopbackTransport, VisaTransport
 from labctl.archive.provenance import Provenance
 from labctl.bench import Bench, BenchClock
-from labctl.device_model import Overrides, simulated_model
+from labctl.device_model import ONLY_ON_THE_MOCK, Overrides, simulated_model
 from labctl.instruments import Role, VisaInstrument, lookup
 from labctl.setup import Setup, load_setup
 from mock_hw.params import DeviceModel
@@ -51,8 +51,7 @@ def check_backend(backend: str, setup: Path | None, device: Overrides | None = N
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
     if device and backend != "mock":
-        raise ConfigError("--device sets the physics of the simulated chip: it needs "
-                          "--backend mock")
+        raise ConfigError(ONLY_ON_THE_MOCK)
     if backend == "chip" and setup is None:
         raise ConfigError("--backend chip needs --setup FILE naming the bench's instruments "
                           "(e.g. data/setups/mock-server.toml for labctl mock-server)")

@@ -9,9 +9,9 @@ the chip's, not overrides.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, ValidationError
 
 from drivers.errors import ConfigError
 from mock_hw.params import DeviceModel
@@ -54,27 +54,45 @@ def _value(text: str) -> float | bool:
         raise ConfigError(f"invalid --device: {text!r} is not a number") from None
 
 
-def checked(overrides: dict[str, Any]) -> Overrides:
-    """``overrides`` if every name is a model parameter and the model accepts every value;
-    else a ConfigError naming the first problem."""
+def problem(overrides: dict[str, Any]) -> str | None:
+    """What is wrong with ``overrides`` (a name that is not a model parameter, a value the
+    model refuses), or None."""
     for name in overrides:
         if name in SET_BY_THE_RUN:
-            raise ConfigError(f"invalid --device: {name} is set by the run, not the device "
-                              "model")
+            return f"{name} is set by the run, not the device model"
         if name in RATINGS:
-            raise ConfigError(f"invalid --device: {name} is one of the chip's absolute maximum "
-                              "ratings, not a device parameter")
+            return f"{name} is one of the chip's absolute maximum ratings, not a device parameter"
         if name not in DeviceModel.model_fields:
-            raise ConfigError(f"invalid --device: unknown parameter {name!r}; the device "
-                              f"model's parameters: {', '.join(parameters())}")
+            return (f"unknown parameter {name!r}; the device model's parameters: "
+                    f"{', '.join(parameters())}")
     try:
         DeviceModel(**overrides)
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "model"
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"invalid --device: {where}: {message}") from None
+        return f"{where}: {str(first['msg']).removeprefix('Value error, ')}"
+    return None
+
+
+def checked(overrides: dict[str, Any]) -> Overrides:
+    """``overrides`` if nothing is wrong with them, else a ConfigError naming the problem."""
+    found = problem(overrides)
+    if found is not None:
+        raise ConfigError(f"invalid --device: {found}")
     return dict(overrides)
+
+
+def _valid(overrides: Overrides) -> Overrides:
+    found = problem(overrides)
+    if found is not None:
+        raise ValueError(found)
+    return overrides
+
+
+DeviceOverrides = Annotated[Overrides, AfterValidator(_valid)]
+"""A run configuration's field of device-model overrides, checked as ``--device`` is."""
+
+ONLY_ON_THE_MOCK = "--device sets the physics of the simulated chip: it needs --backend mock"
 
 
 def simulated_model(overrides: Overrides, *, tiles: int = 1, formed: bool = False

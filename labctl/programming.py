@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
-from drivers.errors import ConfigError
 from drivers.fpga.writeverify import Scheme, WriteVerifyParams
 from labctl.archive import ArchiveWriter
 from labctl.archive.provenance import Provenance
@@ -25,7 +24,7 @@ from labctl.archive.schema import (
     program_layout,
 )
 from labctl.bench import Bench
-from labctl.device_model import checked
+from labctl.device_model import DeviceOverrides
 from labctl.region import Region, coordinates, target_pattern
 from labctl.reports.program import program_summary
 from labctl.run_config import OptionsModel
@@ -58,16 +57,8 @@ class ProgramConfig(OptionsModel):
     confirm: bool | None = Field(None, description="Re-read a cell found in band first.")
     verify_wait: float | None = Field(None, ge=0, description="Wait-then-verify (s); 0: off.")
     seed: int = 0
-    device: dict[str, float | bool] = Field(
+    device: DeviceOverrides = Field(
         default_factory=dict, description="Device-model overrides of the simulated chip.")
-
-    @field_validator("device")
-    @classmethod
-    def _device_model(cls, device: dict[str, float | bool]) -> dict[str, float | bool]:
-        try:
-            return checked(device)
-        except ConfigError as err:
-            raise ValueError(str(err).removeprefix("invalid --device: ")) from None
 
     @property
     def region(self) -> Region:

@@ -138,7 +138,9 @@ def _point_table(summary: dict[str, Any], title: str) -> Table:
 
 
 def _point_cells(summary: dict[str, Any], group: dict[str, Any]) -> list[str]:
-    return [*(_value(group["point"][axis]) for axis in summary["grouped_by"]),
+    from labctl.sweep.spec import shown
+
+    return [*(shown(group["point"][axis]) for axis in summary["grouped_by"]),
             f"{group['complete']}/{group['runs']}"]
 
 
@@ -153,12 +155,6 @@ def _scale(name: str) -> float:
     from labctl.reports.sweep import is_fraction
 
     return 100.0 if is_fraction(name) else 1.0
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(map(str, value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _stat(stat: dict[str, Any], scale: float) -> str:

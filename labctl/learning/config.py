@@ -6,10 +6,9 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from drivers.errors import ConfigError
 from labctl.datasets import TASKS
 from labctl.datasets.families import base_task, expand, known_tasks
-from labctl.device_model import checked
+from labctl.device_model import ONLY_ON_THE_MOCK, DeviceOverrides
 from labctl.learning.memory import MemoryModel
 from labctl.learning.options import LrSchedule, MetaVariant
 from labctl.run_config import OptionsModel
@@ -53,7 +52,7 @@ class TrainConfig(OptionsModel):
     eval_batch_size: int = Field(1000, ge=1)
     threads: int = Field(2, ge=1)
     memory: MemoryModel = Field(default_factory=MemoryModel)
-    device: dict[str, float | bool] = Field(
+    device: DeviceOverrides = Field(
         default_factory=dict,
         description="device-model overrides of the simulated chip (--backend mock)")
 
@@ -76,19 +75,10 @@ class TrainConfig(OptionsModel):
                              "order")
         return tasks
 
-    @field_validator("device")
-    @classmethod
-    def _device_model(cls, device: dict[str, float | bool]) -> dict[str, float | bool]:
-        try:
-            return checked(device)
-        except ConfigError as err:
-            raise ValueError(str(err).removeprefix("invalid --device: ")) from None
-
     @model_validator(mode="after")
     def _device_on_the_mock(self) -> TrainConfig:
         if self.device and self.backend != "mock":
-            raise ValueError("--device sets the physics of the simulated chip: it needs "
-                             "--backend mock")
+            raise ValueError(ONLY_ON_THE_MOCK)
         return self
 
     @field_validator("hidden")

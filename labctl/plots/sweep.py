@@ -6,14 +6,13 @@ from __future__ import annotations
 import re
 from itertools import product
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from labctl.archive import Archive
 from labctl.reports.sweep import SweepRuns, figure_columns, is_fraction, sweep_runs
-from labctl.sweep.spec import Factor
+from labctl.sweep.spec import Factor, shown
 
 MAX_SERIES = 6
 """Most lines per panel (one per combination of the other options); beyond, they pool."""
@@ -38,12 +37,6 @@ def plot_sweep(archive: Archive, out: Path) -> list[Path]:
 
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-
-
-def _label(value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(map(str, value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _figure_png(runs: SweepRuns, name: str, values: np.ndarray, path: Path) -> Path:
@@ -90,8 +83,8 @@ def _step(factor: Factor, step: int, named: bool = True) -> str:
     """How one step along a factor is labelled: ``meta=4.5, lr=0.01`` or ``4.5 / 0.01``."""
     values = factor.values[step]
     if named:
-        return ", ".join(f"{n}={_label(v)}" for n, v in zip(factor.names, values, strict=True))
-    return " / ".join(_label(v) for v in values)
+        return ", ".join(f"{n}={shown(v)}" for n, v in zip(factor.names, values, strict=True))
+    return " / ".join(shown(v) for v in values)
 
 
 def _matrices_png(runs: SweepRuns, complete: np.ndarray, path: Path) -> Path:
@@ -115,7 +108,7 @@ def _matrices_png(runs: SweepRuns, complete: np.ndarray, path: Path) -> Path:
         ax.set_xticks(range(n), runs.tasks, rotation=30, ha="right")
         ax.set_yticks(range(n), runs.tasks)
         ax.set(xlabel="accuracy on task", ylabel="after training on",
-               title=", ".join(f"{k}={_label(v)}" for k, v in point.items()) or "all runs")
+               title=", ".join(f"{k}={shown(v)}" for k, v in point.items()) or "all runs")
         ax.title.set_fontsize("small")
     for ax in panels[len(groups):]:
         ax.set_visible(False)

@@ -102,10 +102,11 @@ def check_datasets(plan: SweepPlan, data_dir: Path | None,
     if not plan.tasks:
         return
     from labctl.datasets import DatasetFetcher
+    from labctl.datasets.families import base_task
 
     fetcher = DatasetFetcher(data_dir, announce=announce)
-    for task in plan.tasks:
-        fetcher.files(task)
+    for files_of in dict.fromkeys(base_task(task) for task in plan.tasks):
+        fetcher.files(files_of)
 
 
 def run_sweep(plan: SweepPlan, *, workers: int, scheduler: str | None = None,

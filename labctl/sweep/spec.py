@@ -72,12 +72,13 @@ class Point:
 
     def label(self) -> str:
         """``seed=0, meta=3``: how messages and tables name the point."""
-        return ", ".join(f"{k}={_show(v)}" for k, v in self.options.items())
+        return ", ".join(f"{k}={shown(v)}" for k, v in self.options.items())
 
 
-def _show(value: Any) -> str:
+def shown(value: Any) -> str:
+    """An option's value as tables, plots and messages write it: ``4.5``, ``256,128``."""
     if isinstance(value, list):
-        return ",".join(map(_show, value))
+        return ",".join(map(shown, value))
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, str) and (not value or not value.isprintable()):

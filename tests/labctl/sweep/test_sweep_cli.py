@@ -50,6 +50,19 @@ def index(directory: Path) -> dict[str, list]:
                 "accuracy": archive.array("figures/accuracy")}
 
 
+def wait_for_a_run(proc: subprocess.Popen, out: Path, status: str) -> None:
+    """Return once the running sweep's index has a run in ``status``."""
+    deadline = time.monotonic() + 300
+    while True:
+        assert proc.poll() is None and time.monotonic() < deadline
+        try:
+            if status in index(out)["status"]:
+                return
+        except Exception:  # not written yet, or being replaced
+            pass
+        time.sleep(0.1)
+
+
 def stamps(paths: list[Path]) -> list[int | None]:
     return [p.stat().st_mtime_ns if p.exists() else None for p in paths]
 
@@ -127,16 +140,7 @@ def test_a_sweep_whose_client_is_killed_completes_when_run_again(tmp_path: Path)
     proc = subprocess.Popen([sys.executable, "-m", "labctl", "sweep", str(spec), "--out",
                              str(out), "--workers", "2"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while True:
-        assert proc.poll() is None and time.monotonic() < deadline
-        try:
-            status = index(out)["status"]
-        except Exception:  # not written yet, or being replaced
-            status = []
-        if "complete" in status:
-            break
-        time.sleep(0.1)
+    wait_for_a_run(proc, out, "complete")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
     first = index(out)
@@ -208,15 +212,7 @@ def test_ctrl_c_stops_the_sweep_with_its_index_closed_as_interrupted(tmp_path: P
     proc = subprocess.Popen([sys.executable, "-m", "labctl", "sweep", str(spec), "--out",
                              str(out), "--workers", "2"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 300
-    while True:
-        assert proc.poll() is None and time.monotonic() < deadline
-        try:
-            if "running" in index(out)["status"]:
-                break
-        except Exception:  # not written yet, or being replaced
-            pass
-        time.sleep(0.1)
+    wait_for_a_run(proc, out, "running")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2
