@@ -45,6 +45,11 @@ _FEW_CELLS_FRACTION = 64
 """Selections smaller than 1/64 of the array skip a stale whole-array cache (see
 RRAMArray._conductance)."""
 _LOG_CC_SPAN = float(np.log(_I_CC_HIGH / _I_CC_LOW))
+_DC_TAIL_WIDTHS = 4.0
+"""Under DC bias a cell SETs (RESETs) only within this many threshold widths
+(``v_set_width``, ``v_reset_width``) of the median threshold: far below it the logistic tail
+would otherwise let a 0.2 V read switch a cell now and then, where the voltage-time law
+(0.05 V per decade) puts its switching time beyond years."""
 _FLOAT32_MIN_READ_REL_SIGMA = 1e-3
 """Noisy MVMs run in float32 when the relative read noise is at least this large: float32
 rounding of a 128-term product (~1e-6 relative) then stays >= 100x below the output noise."""
@@ -278,6 +283,91 @@ class RRAMArray:
         g_new = np.where(above, floor + (g_now - floor) * (1.0 - frac), g_now)
         self._commit(idx, g_now, g_new, live & (frac > 0) & above, switched=live & (drive > 0))
         self.clock += width
+
+    def dc_sweep(self, cells: Cells, v_cell: ArrayLike, v_gate: ArrayLike, duration: float
+                 ) -> FloatArray:
+        """Hold each of the voltages ``v_cell`` in turn across ``cells`` for ``duration`` s
+        (a staircase); return the current at the end of every step, shape (steps, cells).
+        Each step is :meth:`dc_checked`; the arguments are checked once."""
+        idx = self._indices(cells)
+        steps = np.atleast_1d(np.asarray(v_cell, dtype=np.float64))
+        self._volts("v_cell", steps, steps.size)
+        if not (duration > 0 and np.isfinite(duration)):
+            raise ModelParameterError("duration", duration, "a finite time > 0 s")
+        gate = self._volts("v_gate", v_gate, idx.size, lo=0.0)
+        return np.stack([self.dc_checked(idx, float(v), gate, float(duration)) for v in steps]
+                        ).reshape(steps.size, idx.size)
+
+    def dc_checked(self, idx: IndexArray, v_cell: float, v_gate: FloatArray | float,
+                   duration: float) -> FloatArray:
+        """Hold ``v_cell`` (bit line minus source line, V) across ``idx`` for ``duration`` s with
+        the gates at ``v_gate``; return the current each cell conducts at the end (A).
+
+        One step of a quasi-static sweep, with the physics of a pulse of that width: a
+        positive bias forms pristine cells at their forming voltage and SETs formed ones
+        abruptly, all the way to I_CC / V0, with the probability that the pulse model's
+        completion gives (so the mean change per step is the pulse model's); a negative bias
+        RESETs gradually, each step removing the fraction a RESET pulse would. The current
+        carries read noise and is limited by the access transistor. A cell counts a write
+        when it crosses between the low- and high-resistance states. Arguments are checked
+        by the caller, as for :meth:`set_checked`; ``duration`` only needs to be positive.
+        """
+        m = self.model
+        n = idx.size
+        v_eff = abs(v_cell) + _width_shift(duration)
+        i_cc = np.broadcast_to(self.compliance_current(v_gate), (n,))
+        g_now = self._conductance(idx)
+        if v_cell > 0 and v_eff > min(m.v_set - _DC_TAIL_WIDTHS * m.v_set_width,
+                                      float(self.v_form[idx].min(initial=np.inf))):
+            self._dc_set(idx, g_now, i_cc, v_eff)
+        elif v_cell < 0 and v_eff > m.v_reset - _DC_TAIL_WIDTHS * m.v_reset_width:
+            self._dc_reset(idx, g_now, v_gate, v_eff)
+        self.clock += duration
+        g = self._conductance(idx)
+        amps = v_cell * (g + self.read_sigma(g) * self._rng.standard_normal(n))
+        return np.clip(amps, -i_cc, i_cc)
+
+    def _dc_set(self, idx: IndexArray, g_now: FloatArray, i_cc: FloatArray,
+                v_eff: float) -> None:
+        m = self.model
+        n = idx.size
+        healthy = (self.stuck[idx] == STUCK_NONE) & (i_cc > 0)
+        completion = (float(_sigmoid(np.array((v_eff - m.v_set) / m.v_set_width)))
+                      if v_eff > m.v_set - _DC_TAIL_WIDTHS * m.v_set_width else 0.0)
+        g_target = i_cc / self.v0[idx] * (
+            1.0 + self._c2c_rel_sigma(i_cc) * self._rng.standard_normal(n))
+        g_target = np.maximum(g_target, self.g_hrs[idx])
+        switches = healthy & self.formed[idx] & (self._rng.random(n) < completion) & (
+            g_target > g_now)
+        forms = healthy & ~self.formed[idx] & (v_eff >= self.v_form[idx])
+        self.formed[idx[forms]] = True
+        g_new = np.where(switches | forms, g_target, g_now)
+        self._commit(idx, g_now, g_new, switches | forms,
+                     switched=self._crosses(idx, g_now, g_new) | forms)
+
+    def _dc_reset(self, idx: IndexArray, g_now: FloatArray, v_gate: FloatArray | float,
+                  v_eff: float) -> None:
+        m = self.model
+        drive = np.minimum(1.0, self.compliance_current(v_gate)
+                           / self.compliance_current(m.v_gate_reset_full))
+        depth = m.reset_depth_max * _sigmoid(np.array((v_eff - m.v_reset) / m.v_reset_width)
+                                             ) * drive
+        spread = 1.0 + m.reset_depth_spread * self._rng.standard_normal(idx.size)
+        frac = np.minimum(np.maximum(depth * spread, 0.0), 0.99)
+        live = self.formed[idx] & (self.stuck[idx] == STUCK_NONE)
+        floor = self.g_hrs[idx]
+        above = g_now > floor
+        g_new = np.where(live & above, floor + (g_now - floor) * (1.0 - frac), g_now)
+        self._commit(idx, g_now, g_new, live & (frac > 0) & above,
+                     switched=self._crosses(idx, g_now, g_new))
+
+    def _crosses(self, idx: IndexArray, g_before: FloatArray, g_after: FloatArray
+                 ) -> NDArray[np.bool_]:
+        """Which cells moved between the high- and low-resistance states: the boundary is
+        the geometric mean of the cell's HRS floor and a stuck-LRS cell's conductance, the
+        one worn cells are sorted by."""
+        boundary = np.sqrt(self.g_hrs[idx] * self.model.g_stuck_lrs)
+        return (g_before > boundary) != (g_after > boundary)
 
     def advance(self, dt: float) -> None:
         """Let ``dt`` seconds pass on the simulated clock (waits, relaxation)."""

@@ -91,8 +91,38 @@ class SimulatedBench:
         if not (set_mask.any() or reset_mask.any()):
             self.array.advance(width)
 
+    def hold_voltages(self, voltages: NDArray[np.float64], duration: float) -> NDArray[np.float64]:
+        """Hold the SMU at each of ``voltages`` in turn for ``duration`` s (the steps of a
+        sweep) and return the current it sources at the end of each (A).
+
+        Cells whose bit line is routed to the SMU and source line grounded see +voltage
+        (SET polarity); cells whose source line is routed to it and bit line grounded see
+        -voltage across them (RESET polarity), so the SMU sources the opposite of their
+        current. The bias acts on the cells for the whole step, as a DC bias does: at a read
+        voltage it switches nothing (see ``RRAMArray.dc_checked``), at a SET or RESET
+        voltage it is a quasi-static sweep's step. With nothing routed, the time passes.
+        """
+        volts = np.asarray(voltages, dtype=np.float64)
+        cells = self.selected_cells
+        bl, sl, gate = self._terminals(cells)
+        gated = gate > 0
+        paths = [(path, polarity) for path, polarity in (
+            (gated & (bl == Route.SMU) & (sl == Route.GROUND), 1.0),
+            (gated & (sl == Route.SMU) & (bl == Route.GROUND), -1.0)) if path.any()]
+        if not paths:
+            self.array.advance(duration * volts.size)
+            return np.zeros(volts.size)
+        start = self.array.clock
+        total = np.zeros(volts.size)
+        for path, polarity in paths:
+            self.array.clock = start
+            total += polarity * self.array.dc_sweep(cells[path], polarity * volts, gate[path],
+                                                    duration).sum(axis=1)
+        return total
+
     def measure_current(self, voltage: float) -> float:
-        """Current (A) the SMU sees sourcing ``voltage`` into the lines routed to it."""
+        """Current (A) the SMU sees sourcing ``voltage`` into the lines routed to it: a read,
+        instantaneous and non-disturbing (DEVICE_MODEL.md), taking the model's read time."""
         cells = self.selected_cells
         bl, sl, gate = self._terminals(cells)
         path = (gate > 0) & (bl == Route.SMU) & (sl == Route.GROUND)

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
+import numpy as np
+
 from mock_hw.bench import SimulatedBench
 from mock_hw.errors import SimulationError
 from mock_hw.instruments.errorqueue import InstrumentCommandError
@@ -134,3 +136,9 @@ class LineEmulator(ABC):
         if volts == 0:
             return 0.0
         return self.on_bench(lambda: self.bench.measure_current(volts))
+
+    def sweep_currents(self, levels: list[float], duration: float) -> list[float]:
+        """The current at the end of every point of a sweep: each level held on the cells
+        routed to the SMU for ``duration`` s (source delay and integration time)."""
+        return self.on_bench(lambda: self.bench.hold_voltages(np.array(levels), duration)
+                             ).tolist()

@@ -18,10 +18,26 @@ level of smaller magnitude, 0 included, is refused with -222 "Data out of range"
 previous compliance kept (the manual names no other code for it; -222 is what the 2400 uses
 for parameters outside their range).
 
+Sweeps follow section 10 "Sweep Operation" and the SOURce and TRIGger subsystems of the
+same manual: ``:SOUR:VOLT:MODE FIX|LIST|SWE``; a custom (list) sweep of ``:SOUR:LIST:VOLT``
+(at most 100 values per command, ``:APP`` adds up to 100 more, 2500 in all); a staircase of
+``:SOUR:VOLT:STAR/STOP/STEP`` or ``:SOUR:SWE:POIN`` with ``:SOUR:SWE:SPAC LIN|LOG`` and
+``:SOUR:SWE:DIR UP|DOWN``; ``:TRIG:COUN`` (1 to 2500) points per ``:READ?``, the sweep
+starting over when the count exceeds its points; ``:SOUR:DEL`` before each measurement.
+Every sweep point holds its level on the routed cells for the source delay plus the
+integration time (NPLC over the line frequency, ``:SYST:LFR``, 60 Hz by default), so the bias
+acts on them as a DC staircase does; the readings of all points come back in one reply.
+Fixed-level readings stay reads: instantaneous and non-disturbing, as DEVICE_MODEL.md's
+read, so that host-driven write-verify keeps its timing. With ``:SOUR:DEL:AUTO ON`` (the
+reset state) the emulator waits 1 ms, its choice: the manual's auto delay depends on the
+range.
+
 ``input_buffer`` (2048 characters) is the emulator's choice; the manual gives no size.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from mock_hw.instruments.errorqueue import InstrumentCommandError
 from mock_hw.instruments.scpi import (
@@ -39,6 +55,12 @@ MIN_CURRENT_COMPLIANCE = 1e-9
 """0.1% of the lowest current range, 1 uA (A)."""
 MIN_VOLTAGE_COMPLIANCE = 200e-6
 """0.1% of the lowest voltage range, 200 mV (V)."""
+MAX_POINTS = 2500
+"""Largest trigger count, sweep and source list (the 2400's buffer holds 2500 readings)."""
+LIST_CHUNK = 100
+"""Most values one :SOUR:LIST:VOLT (or :APP) command takes."""
+AUTO_DELAY = 1e-3
+"""The source delay (s) with :SOUR:DEL:AUTO ON: the emulator's choice."""
 
 
 def _compliance(args: str, maximum: float, default: float, minimum: float) -> float:
@@ -70,6 +92,15 @@ class Keithley2400Emulator(ScpiEmulator):
         self.elements = [mnemonic(e)[0] for e in ELEMENTS]
         self.output = False
         self._last: str | None = None
+        self.volt_mode = "FIX"
+        self.source_list: list[float] = []
+        self.start, self.stop, self.step = 0.0, 0.0, 0.0
+        self.spacing, self.direction = "LIN", "UP"
+        self.sweep_points = 2500
+        self.trigger_count = 1
+        self.source_delay = 0.0
+        self.auto_delay = True
+        self.line_frequency = getattr(self, "line_frequency", 60.0)
 
     def define(self) -> None:
         super().define()
@@ -82,8 +113,34 @@ class Keithley2400Emulator(ScpiEmulator):
         c("[:SOURce#]:CURRent[:LEVel][:IMMediate][:AMPLitude]",
           set=lambda a: setattr(self, "current_level", parse_number(a, -1.05, 1.05, 0.0)),
           get=lambda: _num(self.current_level))
-        c("[:SOURce#]:VOLTage:MODE", set=lambda a: parse_choice(a, ("FIXed", "LIST", "SWEep")),
-          get=lambda: "FIX")
+        c("[:SOURce#]:VOLTage:MODE",
+          set=lambda a: setattr(self, "volt_mode", parse_choice(a, ("FIXed", "LIST", "SWEep"))),
+          get=lambda: self.volt_mode)
+        c("[:SOURce#]:LIST:VOLTage", set=lambda a: self._set_list(a, append=False),
+          get=lambda: ",".join(_num(v) for v in self.source_list))
+        c("[:SOURce#]:LIST:VOLTage:APPend", set=lambda a: self._set_list(a, append=True))
+        c("[:SOURce#]:LIST:VOLTage:POINts", get=lambda: str(len(self.source_list)))
+        for name in ("STARt", "STOP", "STEP"):
+            c(f"[:SOURce#]:VOLTage:{name}", set=lambda a, n=name: self._set_staircase(n, a),
+              get=lambda n=name: _num(getattr(self, n.lower())))
+        c("[:SOURce#]:SWEep:POINts", set=self._set_points, get=lambda: str(self.sweep_points))
+        c("[:SOURce#]:SWEep:SPACing",
+          set=lambda a: setattr(self, "spacing", parse_choice(a, ("LINear", "LOGarithmic"))),
+          get=lambda: self.spacing)
+        c("[:SOURce#]:SWEep:DIRection",
+          set=lambda a: setattr(self, "direction", parse_choice(a, ("UP", "DOWN"))),
+          get=lambda: self.direction)
+        c("[:SOURce#]:DELay", set=self._set_delay, get=lambda: _num(self._delay()))
+        c("[:SOURce#]:DELay:AUTO", set=lambda a: setattr(self, "auto_delay", parse_bool(a)),
+          get=lambda: "1" if self.auto_delay else "0")
+        c(":TRIGger:COUNt",
+          set=lambda a: setattr(self, "trigger_count",
+                                round(parse_number(a, 1, MAX_POINTS, 1))),
+          get=lambda: str(self.trigger_count))
+        c(":ARM:COUNt", set=lambda a: parse_number(a, 1, 1, 1), get=lambda: "1")
+        c(":SYSTem:LFRequency",
+          set=lambda a: setattr(self, "line_frequency", parse_number(a, 50, 60, 60)),
+          get=lambda: str(round(self.line_frequency)))
         c("[:SOURce#]:VOLTage:RANGe[:UPPer]", set=lambda a: parse_number(a, -210, 210, 21),
           get=lambda: _num(21.0))
         c("[:SOURce#]:VOLTage:RANGe:AUTO", set=parse_bool, get=lambda: "1")
@@ -131,18 +188,74 @@ class Keithley2400Emulator(ScpiEmulator):
         chosen = {parse_choice(item, ELEMENTS) for item in args.split(",")}
         self.elements = [mnemonic(e)[0] for e in ELEMENTS if mnemonic(e)[0] in chosen]
 
+    def _set_list(self, args: str, append: bool) -> None:
+        values = [parse_number(v, -210, 210, 0.0) for v in args.split(",")]
+        if len(values) > LIST_CHUNK:
+            raise InstrumentCommandError(-223, "Too much data")
+        merged = (self.source_list if append else []) + values
+        if len(merged) > MAX_POINTS:
+            raise InstrumentCommandError(-223, "Too much data")
+        self.source_list = merged
+
+    def _set_staircase(self, name: str, args: str) -> None:
+        value = parse_number(args, -210, 210, 0.0)
+        setattr(self, name.lower(), abs(value) if name == "STEP" else value)
+        if self.step:  # points = |stop - start| / step + 1, as the manual defines them
+            self.sweep_points = min(int(abs(self.stop - self.start) / self.step + 1e-9) + 1,
+                                    MAX_POINTS)
+
+    def _set_points(self, args: str) -> None:
+        self.sweep_points = round(parse_number(args, 1, MAX_POINTS, 2500))
+        span = self.stop - self.start
+        self.step = abs(span) / (self.sweep_points - 1) if self.sweep_points > 1 else 0.0
+
+    def _set_delay(self, args: str) -> None:
+        self.source_delay = parse_number(args, 0, 999.9999, 0.0)
+        self.auto_delay = False
+
+    def _delay(self) -> float:
+        return AUTO_DELAY if self.auto_delay else self.source_delay
+
+    def _levels(self) -> list[float]:
+        """The source level of each point of one :READ? (trigger count of them)."""
+        if self.volt_mode == "FIX" or self.source_function != "VOLT":
+            return [self.voltage] * self.trigger_count
+        if self.volt_mode == "LIST":
+            if not self.source_list:
+                raise InstrumentCommandError(-221, "Settings conflict")
+            points = self.source_list
+        else:
+            n = self.sweep_points
+            if self.spacing == "LOG":
+                if self.start * self.stop <= 0:
+                    raise InstrumentCommandError(-221, "Settings conflict")
+                points = list(self.start * (self.stop / self.start) ** (
+                    np.arange(n) / max(n - 1, 1)))
+            else:
+                sign = 1.0 if self.stop >= self.start else -1.0
+                points = [self.start + sign * self.step * k for k in range(n)]
+            if self.direction == "DOWN":
+                points = points[::-1]
+        return [points[k % len(points)] for k in range(self.trigger_count)]
+
     def _reading(self) -> str:
         if not self.output:
             raise InstrumentCommandError(803, "Not permitted with OUTPUT off")
-        status = 0
-        if self.source_function == "VOLT":
-            volts = self.voltage
-            amps = self.measure_current(volts)
-            if abs(amps) >= self.current_compliance:
-                amps = self.current_compliance if amps > 0 else -self.current_compliance
-                status |= _COMPLIANCE_BIT
+        levels = self._levels()
+        if self.source_function != "VOLT":
+            return ",".join(self._point(OVERFLOW, self.current_level) for _ in levels)
+        if self.volt_mode == "FIX":
+            currents = [self.measure_current(v) for v in levels]
         else:
-            volts, amps = OVERFLOW, self.current_level
+            currents = self.sweep_currents(levels, self._delay() + self.nplc / self.line_frequency)
+        return ",".join(self._point(v, a) for v, a in zip(levels, currents, strict=True))
+
+    def _point(self, volts: float, amps: float) -> str:
+        """One reading of the chosen elements: ``amps`` measured at ``volts``."""
+        status = 0
+        if volts != OVERFLOW and abs(amps) >= self.current_compliance:
+            amps = self.current_compliance if amps > 0 else -self.current_compliance
+            status |= _COMPLIANCE_BIT
         values = {"VOLT": volts, "CURR": amps, "RES": OVERFLOW,
                   "TIME": self.bench.array.clock, "STAT": float(status)}
         return ",".join(_num(values[e]) for e in self.elements)
