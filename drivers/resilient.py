@@ -2,17 +2,20 @@
 
 An entry in an instrument's error queue can be transient (a glitch, a stray command from
 another program). These wrappers retry once what is safe to repeat — settings, which are
-idempotent, and reads, which do not disturb a cell — and never re-fire a pulse: an error
-reported after ``*OPC?`` confirmed the pulse means the pulse was delivered, and only
-"trigger ignored" means it was not (then firing again is the first and only pulse).
+idempotent, and reads, which do not disturb a cell — and never repeat a sweep or re-fire a
+pulse: an error reported after ``*OPC?`` confirmed the pulse means the pulse was delivered,
+and only "trigger ignored" means it was not (then firing again is the first and only pulse).
 An error that comes back on the retry is raised.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
 
 from drivers.errors import InstrumentError
 from drivers.roles import BenchInstrument, PulseGenerator, SourceMeter
@@ -65,6 +68,11 @@ class RetryingSourceMeter(_Retrying, SourceMeter):
 
     def measure_current(self) -> float:
         return self._once_more(self.inner.measure_current)
+
+    def sweep_voltage(self, levels: Sequence[float], compliance_current: float, *,
+                      delay: float, nplc: float) -> NDArray[np.float64]:
+        """Never retried: every point of a sweep has already biased the cells."""
+        return self.inner.sweep_voltage(levels, compliance_current, delay=delay, nplc=nplc)
 
 
 class RetryingPulseGenerator(_Retrying, PulseGenerator):

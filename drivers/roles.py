@@ -8,6 +8,10 @@ All arguments and results are SI (V, A, s).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
 
 
 class BenchInstrument(ABC):
@@ -41,6 +45,19 @@ class SourceMeter(BenchInstrument):
     @abstractmethod
     def measure_current(self) -> float:
         """One current reading (A) at the sourced voltage."""
+
+    @abstractmethod
+    def sweep_voltage(self, levels: Sequence[float], compliance_current: float, *,
+                      delay: float, nplc: float) -> NDArray[np.float64]:
+        """Run a list sweep in the instrument: source each of ``levels`` (V) in turn, limited
+        to ``compliance_current`` (A), wait ``delay`` (s), integrate ``nplc`` power-line
+        cycles, and return the current measured at each level (A).
+
+        The sweep is the instrument's own (its list-sweep trigger model), not one query per
+        point; longer sweeps than it holds are run as several. Every level is checked
+        against the setup's limits before any is sent. The output stays on afterwards, at
+        0 V.
+        """
 
 
 class PulseGenerator(BenchInstrument):

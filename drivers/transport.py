@@ -13,7 +13,8 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pyvisa
@@ -56,6 +57,16 @@ class LineTransport(ABC):
         with self.lock:
             self.write(line)
             return self.read()
+
+    def query_long(self, line: str, seconds: float) -> str:
+        """A query whose reply takes up to ``seconds`` longer than usual (a sweep)."""
+        with self.lock, self._patience(seconds):
+            return self.query(line)
+
+    @contextmanager
+    def _patience(self, seconds: float) -> Iterator[None]:
+        """Extend the read timeout by ``seconds`` while the block runs (no timeout here)."""
+        yield
 
     @abstractmethod
     def _write(self, line: str) -> None: ...
@@ -155,6 +166,16 @@ class VisaTransport(LineTransport):
             except _IO_ERRORS as err:
                 self.log.debug("close after failure: %s", _describe(err))
             self._resource = None
+
+    @contextmanager
+    def _patience(self, seconds: float) -> Iterator[None]:
+        session = self._session()
+        session.timeout = round((self.timeout + seconds) * 1000)
+        try:
+            yield
+        finally:
+            if self._resource is not None:
+                self._resource.timeout = round(self.timeout * 1000)
 
     def _reconnect(self, cause: Exception) -> None:
         self._close_resource()

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
 
 from drivers.errors import ConfigError
 from drivers.instrument import Instrument
 from drivers.roles import SourceMeter
 
+LINE_PERIOD = 1 / 50
+"""One power-line cycle at the slower of the two mains frequencies (s): what a sweep's
+reply timeout allows per NPLC."""
+
 
 class VoltageSourceMeter(Instrument, SourceMeter):
     """A ``SourceMeter`` built from ``source_voltage``, ``compliance_current``,
-    ``output_enabled`` and ``current`` settings declared by the model."""
+    ``output_enabled``, ``current``, ``nplc`` and ``source_delay`` settings declared by the
+    model, and its list sweep (``_list_sweep``, at most ``sweep_points_max`` points)."""
 
     source_voltage: Any
     compliance_current: Any
     output_enabled: Any
     current: Any
+    nplc: Any
+    source_delay: Any
+    sweep_points_max: ClassVar[int]
     _output_on = False
 
     def apply_voltage(self, voltage: float, compliance_current: float) -> None:
@@ -49,3 +63,37 @@ class VoltageSourceMeter(Instrument, SourceMeter):
         """Turn the output off."""
         self.output_enabled = False
         self._output_on = False
+
+    def sweep_voltage(self, levels: Sequence[float], compliance_current: float, *,
+                      delay: float, nplc: float) -> NDArray[np.float64]:
+        """Run ``levels`` (V) as the instrument's list sweep; see ``SourceMeter``.
+
+        The largest level is checked like a source voltage (instrument range, the setup's
+        SMU limit and every line routed to the SMU), and held by the interlock while the
+        sweep runs; a sweep longer than ``sweep_points_max`` runs as several.
+        """
+        volts = np.asarray(levels, dtype=np.float64)
+        if volts.ndim != 1 or volts.size == 0:
+            raise ConfigError(f"{self.model}: a sweep needs at least one level, got "
+                              f"{volts.shape}")
+        settings = type(self)
+        peak = float(volts[np.argmax(np.where(np.isfinite(volts), np.abs(volts), math.inf))])
+        settings.source_voltage.validate(self, peak)
+        settings.source_delay.validate(self, delay)
+        settings.nplc.validate(self, nplc)
+        self.apply_voltage(0.0, compliance_current)
+        self.source_delay = delay
+        self.nplc = nplc
+        key = (id(self), "source_voltage")
+        self.interlock.hold_level("smu", key, peak)
+        per_point = delay + nplc * LINE_PERIOD
+        currents = [self._list_sweep(volts[start:start + self.sweep_points_max],
+                                     2 * per_point * min(self.sweep_points_max, volts.size))
+                    for start in range(0, volts.size, self.sweep_points_max)]
+        self.interlock.settle_level("smu", key, 0.0)
+        return np.concatenate(currents)
+
+    @abstractmethod
+    def _list_sweep(self, levels: NDArray[np.float64], seconds: float) -> NDArray[np.float64]:
+        """Run one list sweep of at most ``sweep_points_max`` levels taking about
+        ``seconds``; return its currents (A). The levels are checked already."""

@@ -3,9 +3,17 @@
 Commands follow the 2400 Series SourceMeter User's Manual (SCPI command reference):
 ``:SOUR:FUNC VOLT``, ``:SOUR:VOLT:LEV``, ``:SENS:FUNC "CURR"``, ``:SENS:CURR:PROT``,
 ``:SENS:CURR:NPLC``, ``:FORM:ELEM CURR``, ``:OUTP ON|OFF``, ``:READ?``, ``:SYST:ERR?``.
+Sweeps are custom (list) sweeps, section 10 "Sweep Operation": ``:SOUR:VOLT:MODE LIST``, the
+levels in ``:SOUR:LIST:VOLT`` and ``:SOUR:LIST:VOLT:APP`` commands of at most 100 values,
+``:TRIG:COUN`` equal to the points (at most 2500, the reading buffer), ``:SOUR:DEL`` before
+each measurement, and one ``:READ?`` that returns every point's current; then
+``:SOUR:VOLT:MODE FIX``, which leaves the output at the bias level.
 """
 
 from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
 
 from drivers.instrument import (
     ScpiInstrument,
@@ -14,6 +22,7 @@ from drivers.instrument import (
     measurement,
     parse_bool,
     parse_word,
+    wire_number,
 )
 from drivers.safety import Interlock
 from drivers.smu.base import VoltageSourceMeter
@@ -25,6 +34,9 @@ class Keithley2400(ScpiInstrument, VoltageSourceMeter):
 
     model = "Keithley 2400"
     identity_pattern = r"KEITHLEY INSTRUMENTS.*MODEL 24\d\d"
+    sweep_points_max = 2500
+    list_chunk = 100
+    """Most values one :SOUR:LIST:VOLT or :SOUR:LIST:VOLT:APP command takes."""
 
     source_function = control(
         ":SOUR:FUNC?", ":SOUR:FUNC {value}", "the source function",
@@ -57,6 +69,18 @@ class Keithley2400(ScpiInstrument, VoltageSourceMeter):
         ":OUTP?", ":OUTP {value}", "whether the output is on",
         values={True: "ON", False: "OFF"}, parse=parse_bool,
     )
+    source_delay = control(
+        ":SOUR:DEL?", ":SOUR:DEL {value}", "the delay before each measurement",
+        validator=StrictRange(0, 999.9999), units="s",
+    )
+    voltage_mode = control(
+        ":SOUR:VOLT:MODE?", ":SOUR:VOLT:MODE {value}", "the voltage sourcing mode",
+        values={"FIX": "FIX", "LIST": "LIST", "SWE": "SWE"}, parse=parse_word,
+    )
+    trigger_count = control(
+        ":TRIG:COUN?", ":TRIG:COUN {value}", "the readings per :READ? (sweep points)",
+        validator=StrictRange(1, 2500),
+    )
     current = measurement(":READ?", "one current reading", units="A")
 
     def __init__(
@@ -72,3 +96,15 @@ class Keithley2400(ScpiInstrument, VoltageSourceMeter):
         self.nplc = nplc
         self.data_elements = "CURR"
         self.check_errors()
+
+    def _list_sweep(self, levels: NDArray[np.float64], seconds: float) -> NDArray[np.float64]:
+        self.voltage_mode = "LIST"
+        for start in range(0, levels.size, self.list_chunk):
+            values = ",".join(wire_number(float(v)) for v in levels[start:start + self.list_chunk])
+            self.write(f":SOUR:LIST:VOLT{':APP' if start else ''} {values}")
+        self.trigger_count = levels.size
+        reply = self.transport.query_long(":READ?", seconds)
+        self.voltage_mode = "FIX"
+        self.trigger_count = 1
+        self.check_errors()
+        return np.array([float(x) for x in reply.split(",")])

@@ -5,14 +5,23 @@ Commands follow the Series 2600B Reference Manual (TSP command reference):
 ``smuX.measure.nplc``, ``smuX.source.output = smuX.OUTPUT_ON``, ``print(smuX.measure.i())``,
 and the error queue ``errorqueue.count`` / ``errorqueue.next()``. Numbers come back in the
 instrument's default ASCII format (e.g. ``1.00000e+00``).
+Sweeps run the trigger model ("Sweep operation"): ``smuX.trigger.source.listv({...})``,
+``smuX.trigger.source.action = smuX.ENABLE``, ``smuX.trigger.measure.i(smuX.nvbuffer1)``,
+``smuX.trigger.measure.action = smuX.ENABLE``, ``smuX.trigger.count``, then
+``smuX.trigger.initiate()``, ``waitcomplete()`` and ``printbuffer(1, n,
+smuX.nvbuffer1.readings)`` on one line. The list travels on one line, so a sweep has at
+most 200 points (under 3 kB); longer ones run as several.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+import numpy as np
+from numpy.typing import NDArray
+
 from drivers.errors import ConfigError
-from drivers.instrument import StrictRange, control, measurement, parse_bool
+from drivers.instrument import StrictRange, control, measurement, parse_bool, wire_number
 from drivers.safety import Interlock
 from drivers.smu.base import VoltageSourceMeter
 from drivers.transport import LineTransport
@@ -28,6 +37,7 @@ class Keithley2600B(VoltageSourceMeter):
     model = "Keithley 2600B"
     identity_pattern = r"KEITHLEY INSTRUMENTS.*MODEL 26\d\dB"
     max_errors: ClassVar[int] = 32
+    sweep_points_max = 200
 
     source_function = control(
         "print({ch}.source.func)", "{ch}.source.func = {ch}.{value}", "the source function",
@@ -51,6 +61,14 @@ class Keithley2600B(VoltageSourceMeter):
         "print({ch}.source.output)", "{ch}.source.output = {ch}.{value}",
         "whether the output is on",
         values={True: "OUTPUT_ON", False: "OUTPUT_OFF"}, parse=parse_bool,
+    )
+    source_delay = control(
+        "print({ch}.source.delay)", "{ch}.source.delay = {value}",
+        "the delay before each measurement", validator=StrictRange(0, 1e4), units="s",
+    )
+    trigger_count = control(
+        "print({ch}.trigger.count)", "{ch}.trigger.count = {value}",
+        "the points of a trigger-model sweep", validator=StrictRange(1, 60000),
     )
     current = measurement("print({ch}.measure.i())", "one current reading", units="A")
 
@@ -85,3 +103,19 @@ class Keithley2600B(VoltageSourceMeter):
             code, message, *_ = self.ask("print(errorqueue.next())").split("\t")
             errors.append((round(float(code)), message))
         return errors
+
+    def _list_sweep(self, levels: NDArray[np.float64], seconds: float) -> NDArray[np.float64]:
+        ch = f"smu{self.channel}"
+        values = ", ".join(wire_number(float(v)) for v in levels)
+        self.write(f"{ch}.trigger.source.listv({{{values}}})")
+        self.write(f"{ch}.trigger.source.action = {ch}.ENABLE")
+        self.write(f"{ch}.trigger.measure.i({ch}.nvbuffer1)")
+        self.write(f"{ch}.trigger.measure.action = {ch}.ENABLE")
+        self.trigger_count = levels.size
+        self.write(f"{ch}.nvbuffer1.clear()")
+        reply = self.transport.query_long(
+            f"{ch}.trigger.initiate(); waitcomplete(); "
+            f"printbuffer(1, {levels.size}, {ch}.nvbuffer1.readings)", seconds)
+        self.write(f"{ch}.trigger.source.action = {ch}.DISABLE")
+        self.check_errors()
+        return np.array([float(x) for x in reply.split(",")])
