@@ -35,7 +35,7 @@ BACKENDS = ("mock", "chip")
 MOCK_TILE = (DeviceModel().rows, DeviceModel().cols)
 """Rows and columns of one simulated array."""
 
-MOCK_LIMITS = SafetyLimits(smu_voltage_max=0.5, pulse_voltage_max=4.0, bit_line_voltage_max=4.0,
+MOCK_LIMITS = SafetyLimits(smu_voltage_max=4.0, pulse_voltage_max=4.0, bit_line_voltage_max=4.0,
                            source_line_voltage_max=3.5, gate_voltage_max=4.0,
                            compliance_current_max=1e-3, pulse_width_min=20e-9,
                            pulse_width_max=10e-6)

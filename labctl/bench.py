@@ -22,6 +22,7 @@ from labctl.archive.provenance import parameter_table
 from protocols.addressing import connect_row, disconnect_row
 from protocols.calibration import GateCalibration, calibrate_gate, sample_cells
 from protocols.forming import FormingParams, form_cells
+from protocols.iv import IVParams, IVSweep, sweep_cells
 from protocols.write_verify import write_verify_host
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,12 @@ class Bench:
         """Form the pristine cells among ``cells``; returns which are formed."""
         _, rows, cols = self.geometry
         return form_cells(self.fpga, self.pulse, cells, rows, cols, self.forming)
+
+    def sweep_iv(self, cells: NDArray[np.int64], params: IVParams,
+                 on_sweep: Callable[[IVSweep], None]) -> None:
+        """Quasi-static I-V branches of each of ``cells`` through the SMU (see protocols.iv)."""
+        _, rows, cols = self.geometry
+        sweep_cells(self.fpga, self.smu, cells, rows, cols, params, on_sweep)
 
     def calibrate_gate(self, cells: NDArray[np.int64]) -> GateCalibration:
         """Median SET conductance against gate voltage, on a sample of ``cells``."""

@@ -85,3 +85,28 @@ def target_pattern(pattern: str, shape: tuple[int, int], n_levels: int,
     if pattern == "ramp":
         return c * n_levels // cols
     raise ConfigError(f"unknown pattern {pattern!r}: use one of {', '.join(PATTERNS)}")
+
+
+def parse_cells(tile: int, text: str) -> NDArray[np.int64]:
+    """``"ROW:COL,ROW:COL,..."`` on ``tile`` as (tile, row, col) triples, shape (n, 3)."""
+    pairs = []
+    for item in (part.strip() for part in text.split(",")):
+        row, sep, col = item.partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            pairs.append((tile, int(row), int(col)))
+        except ValueError:
+            raise ConfigError(f"--cells: {item!r} is not ROW:COL (e.g. --cells 0:0,5:17)"
+                              ) from None
+    if len(set(pairs)) != len(pairs):
+        raise ConfigError("--cells names a cell twice: list each cell once")
+    return np.array(pairs, dtype=np.int64).reshape(-1, 3)
+
+
+def check_cells(cells: NDArray[np.int64], tiles: int, rows: int, cols: int) -> None:
+    """Raise ConfigError unless every (tile, row, col) lies on a chip of this geometry."""
+    for (tile, row, col) in cells.tolist():
+        if not (0 <= tile < tiles and 0 <= row < rows and 0 <= col < cols):
+            raise ConfigError(f"--cells {row}:{col} on tile {tile} is outside the chip "
+                              f"({tiles} tile(s) of {rows} x {cols})")

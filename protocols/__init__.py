@@ -1,1 +1,1 @@
-"""Lab procedures on a bench: write-verify, reads, crossbar MVM, forming."""
+"""Lab procedures on a bench: write-verify, reads, crossbar MVM, forming, I-V sweeps."""

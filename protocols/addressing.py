@@ -1,4 +1,4 @@
-"""Connect cells to the pulse generator through the FPGA's switch matrix, safely."""
+"""Connect cells to the pulse generator or the SMU through the FPGA's switch matrix, safely."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ def by_row(cells: NDArray[np.int64], rows: int, cols: int
 
 
 def connect_row(fpga: FpgaLink, tile: int, row: int, cols: NDArray[np.int64], gate: float,
-                *, reset: bool) -> None:
-    """Route one word line's cells so that the next pulse SETs (or RESETs) exactly them.
+                *, reset: bool, source: str = "pulse") -> None:
+    """Route one word line's cells so that the next pulse (or the SMU's bias, with
+    ``source="smu"``) SETs (or RESETs) exactly them.
 
     In a 1T1R array every cell whose gate is on and whose bit line and source line carry a
     voltage difference switches, so one row is addressed at a time: SET drives the cells' bit
@@ -37,8 +38,8 @@ def connect_row(fpga: FpgaLink, tile: int, row: int, cols: NDArray[np.int64], ga
     others = np.setdiff1d(np.arange(ident.cols), cols)
     fpga.select((tile * ident.rows + row) * ident.cols + np.asarray(cols))
     fpga.route(tile, bit_lines=others, source_lines=[], to="float" if reset else "ground")
-    fpga.route(tile, bit_lines=cols, source_lines=[], to="ground" if reset else "pulse")
-    fpga.route(tile, bit_lines=[], source_lines=[row], to="pulse" if reset else "ground")
+    fpga.route(tile, bit_lines=cols, source_lines=[], to="ground" if reset else source)
+    fpga.route(tile, bit_lines=[], source_lines=[row], to=source if reset else "ground")
     fpga.set_gate(tile, [row], [gate])
 
 

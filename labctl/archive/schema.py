@@ -15,7 +15,7 @@ Root attributes (all runs)
     NX_class        "NXroot"; ``default`` = "entry"
     format          "labctl-archive"
     schema_version  2
-    kind            "program" | "train" | "read" | "sweep"
+    kind            "program" | "train" | "read" | "sweep" | "iv"
     labctl_version, git_revision   what wrote the file (revision "unknown" outside git)
     created         start time, ISO 8601, UTC (kept across resumes)
     backend         "software" | "mock" | "chip"
@@ -55,6 +55,16 @@ Kind "read" (``labctl read``)
     reads           READ_DTYPE, one row per cell read once at the bench's read voltage
     map_tile<k>     NXdata: ``conductance`` (row, col), S, NaN outside the region read;
                     dimension scales ``row``, ``col``; the default plot
+
+Kind "iv" (``labctl iv``: quasi-static I-V sweeps of single cells)
+    points          IV_POINT_DTYPE, one row per point of every branch, in the order measured:
+                    the cell's voltage ``v`` = V_BL - V_SL (V; RESET branches negative) and
+                    current ``i`` from bit line to source line (A); ``branch`` 0 forming,
+                    1 SET, 2 RESET; ``cycle`` 0 for forming, then 1..cycles
+    switching       SWITCH_DTYPE, one row per branch: ``v_switch`` (V_form, V_set or
+                    |V_reset|, V; NaN if it did not switch) and ``r_before``, the resistance
+                    at the read voltage on the way up (R_off of a SET branch, R_on of a RESET
+                    branch, Ω)
 
 Kind "train" (``labctl train``)
     accuracy        ACCURACY_DTYPE, test accuracy of every task after every epoch
@@ -172,6 +182,31 @@ EPOCH_DTYPE = np.dtype([
 ])
 EPOCH_UNITS = {"bench_time": "s", "wall_time": "s"}
 
+IV_POINT_DTYPE = np.dtype([
+    ("cell", "<u4"),
+    ("tile", "<u2"),
+    ("row", "<u2"),
+    ("col", "<u2"),
+    ("cycle", "<u2"),
+    ("branch", "<u1"),
+    ("point", "<u2"),
+    ("v", "<f8"),
+    ("i", "<f8"),
+])
+IV_POINT_UNITS = {"v": "V", "i": "A"}
+
+SWITCH_DTYPE = np.dtype([
+    ("cell", "<u4"),
+    ("tile", "<u2"),
+    ("row", "<u2"),
+    ("col", "<u2"),
+    ("cycle", "<u2"),
+    ("branch", "<u1"),
+    ("v_switch", "<f8"),
+    ("r_before", "<f8"),
+])
+SWITCH_UNITS = {"v_switch": "V", "r_before": "ohm"}
+
 RESUME_DTYPE = np.dtype([
     ("time", "<f8"),
     ("task", "<u1"),
@@ -238,14 +273,17 @@ TABLE_SPECS = {
     "accuracy": Table(ACCURACY_DTYPE, ACCURACY_UNITS, "evaluation", chunk_rows=256),
     "epochs": Table(EPOCH_DTYPE, EPOCH_UNITS, "run_epoch", chunk_rows=256),
     "resumes": Table(RESUME_DTYPE, RESUME_UNITS, "resume", chunk_rows=16),
+    "points": Table(IV_POINT_DTYPE, IV_POINT_UNITS, "point"),
+    "switching": Table(SWITCH_DTYPE, SWITCH_UNITS, "branch", chunk_rows=1024),
 }
 """Every table: its row dtype, column units and row dimension."""
 TABLES = {name: spec.dtype for name, spec in TABLE_SPECS.items()}
 """Every table name and its row dtype."""
-KINDS = ("program", "train", "read", "sweep")
+KINDS = ("program", "train", "read", "sweep", "iv")
 REQUIRED = {"program": ("levels", "writes", "verify"),
             "train": ("accuracy", "epochs", "resumes", "checkpoint/position"),
             "read": ("reads",),
+            "iv": ("points", "switching"),
             "sweep": ("runs/key", "runs/status", "runs/attempts", "runs/position")}
 """What every schema-2 archive of a kind holds, whatever its configuration."""
 STATUSES = ("running", "complete", "interrupted", "failed")
@@ -268,6 +306,11 @@ def read_layout(tile: int, rows: int, cols: int) -> Layout:
     """Layout of a ``labctl read`` of a region of ``tile``."""
     return Layout(tables=_tables("reads"),
                   **_maps([tile], rows, cols, "conductance read"))
+
+
+def iv_layout() -> Layout:
+    """Layout of a ``labctl iv`` run."""
+    return Layout(tables=_tables("points", "switching"))
 
 
 def _tables(*names: str) -> dict[str, Table]:

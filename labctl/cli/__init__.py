@@ -9,6 +9,7 @@ from labctl.cli import (  # noqa: F401
     check,
     data,
     export,
+    iv,
     mock_server,
     program,
     read,

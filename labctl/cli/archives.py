@@ -11,6 +11,7 @@ import typer
 
 from labctl.archive.paths import archive_path
 from labctl.cli.app import app, console, report
+from labctl.cli.iv import print_iv_summary
 from labctl.cli.program import print_program_summary
 from labctl.cli.read import print_read_summary
 from labctl.cli.sweep import print_sweep_summary
@@ -18,7 +19,7 @@ from labctl.cli.train import print_train_summary
 
 _FIGURES: dict[str, Callable[[dict], None]] = {
     "program": print_program_summary, "train": print_train_summary, "read": print_read_summary,
-    "sweep": print_sweep_summary}
+    "sweep": print_sweep_summary, "iv": print_iv_summary}
 """How each kind of run prints its key figures."""
 
 
@@ -74,13 +75,14 @@ def plot(
     """Re-make an archive's figures as PNG; a sweep's, one per figure against every swept
     option, and the accuracy of every task after every task as a heat map."""
     from labctl.archive.reader import checked
+    from labctl.plots.iv import plot_iv
     from labctl.plots.program import plot_program
     from labctl.plots.read import plot_read
     from labctl.plots.sweep import plot_sweep
     from labctl.plots.train import plot_train
 
     path = archive_path(file)
-    plots = {"program": plot_program, "train": plot_train, "read": plot_read}
+    plots = {"program": plot_program, "train": plot_train, "read": plot_read, "iv": plot_iv}
     with checked(path) as archive:
         if archive.kind == "sweep":
             written = plot_sweep(archive, out or path.parent / "plots")

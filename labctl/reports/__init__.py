@@ -32,6 +32,11 @@ def summarise(archive: Archive) -> dict[str, Any]:
         figures = program_summary(archive.table("levels"), archive.table("writes"),
                                   archive.table("verify"))
         figures["progress"] = _cells_progress(archive, figures["cells"])
+    elif archive.kind == "iv":
+        from labctl.reports.iv import iv_summary
+
+        figures = iv_summary(archive.table("switching"), int(archive.config["cycles"]))
+        figures["progress"] = f"{figures['branches']} branches"
     elif archive.kind == "read":
         figures = read_summary(archive.table("reads")["g"])
         figures["progress"] = _cells_progress(archive, figures["cells"])

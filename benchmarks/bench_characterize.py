@@ -1,0 +1,135 @@
+"""Benchmark of the characterization procedures (issue 14): ``labctl iv`` through
+``labctl mock-server`` on loopback (pyvisa-py, pyserial socket://), against the same points
+sourced and measured one query per point, both in the same run.
+
+    python benchmarks/bench_characterize.py [--cells 64 --cycles 3]
+
+Target: a 64-cell, 3-cycle SET/RESET sweep of 100 points per branch in <= 10 s wall, at least
+10x faster than one query per point. The emulated SMU's fixed-level readings are reads (they
+do not bias the cells the way a sweep point does), so the per-point baseline measures the cost
+of the same points on the wire, not the same physics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from labctl.backends import open_bench
+from protocols.addressing import connect_row, disconnect_row
+from protocols.iv import Branch, IVParams
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_chip import free_ports  # noqa: E402
+
+SETUP = """\
+[chip]
+tiles = 1
+[smu]
+model = "keithley2400"
+resource = "TCPIP0::127.0.0.1::{smu}::SOCKET"
+[pulse_generator]
+model = "keysight33500b"
+resource = "TCPIP0::127.0.0.1::{pulse}::SOCKET"
+[fpga]
+url = "socket://127.0.0.1:{fpga}"
+[safety]
+smu_voltage_max = 4.0
+pulse_voltage_max = 4.0
+source_line_voltage_max = 3.5
+pulse_width_min = 20e-9
+pulse_width_max = 10e-6
+"""
+STEP, PEAK = 0.03, 1.5
+"""0 -> 1.5 V -> 0 in 30 mV steps: 101 points per branch, SET and RESET alike."""
+
+
+def serve(work: Path) -> tuple[subprocess.Popen, Path]:
+    smu, pulse, fpga = free_ports(3)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "labctl", "mock-server", "--smu-port", str(smu), "--pulse-port",
+         str(pulse), "--fpga-port", str(fpga), "--formed"], stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True)
+    assert server.stdout is not None
+    for line in server.stdout:
+        if line.strip() == "ready":
+            break
+    setup = work / "setup.toml"
+    setup.write_text(SETUP.format(smu=smu, pulse=pulse, fpga=fpga))
+    return server, setup
+
+
+def cli_sweep(setup: Path, out: Path, rows: str, cols: str, cycles: int) -> tuple[float, dict]:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "labctl", "iv", "--backend", "chip", "--setup",
+                    str(setup), "--rows", rows, "--cols", cols, "--cycles", str(cycles),
+                    "--step", str(STEP), "--v-set", str(PEAK), "--v-reset", str(PEAK),
+                    "--out", str(out)], check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    summary = json.loads(subprocess.run(
+        [sys.executable, "-m", "labctl", "inspect", str(out), "--json"], check=True,
+        capture_output=True, text=True).stdout)
+    return wall, summary
+
+
+def point_by_point(setup: Path, cells: np.ndarray, cycles: int) -> tuple[float, int]:
+    """The same branches, each point one source-level write and one :READ? query."""
+    params = IVParams(step=STEP, v_set=PEAK, v_reset=PEAK, cycles=cycles)
+    with open_bench("chip", setup, 0) as bench:
+        _, rows, cols = bench.geometry
+        smu = bench.smu.inner
+        smu.apply_voltage(0.0, params.compliance)
+        points = 0
+        start = time.perf_counter()
+        for cell in cells.tolist():
+            tile, rest = divmod(cell, rows * cols)
+            row, col = divmod(rest, cols)
+            for _ in range(cycles):
+                for branch in (Branch.RESET, Branch.SET):
+                    connect_row(bench.fpga, tile, row, np.array([col]), params.gate(branch),
+                                reset=branch is Branch.RESET, source="smu")
+                    for volts in params.levels(branch):
+                        smu.source_voltage = float(volts)
+                        smu.measure_current()
+                        points += 1
+                    disconnect_row(bench.fpga, tile, row)
+        return time.perf_counter() - start, points
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", type=int, default=64, help="cells (a square region)")
+    parser.add_argument("--cycles", type=int, default=3)
+    opts = parser.parse_args()
+    side = int(round(np.sqrt(opts.cells)))
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        server, setup = serve(work)
+        try:
+            wall, summary = cli_sweep(setup, work / "iv.h5", f"0:{side}", f"0:{side}",
+                                      opts.cycles)
+            cells = np.arange(side)[:, None] * 128 + np.arange(side)[None, :]
+            slow, points = point_by_point(setup, cells.ravel(), opts.cycles)
+        finally:
+            server.terminate()
+            server.wait()
+    branches = summary["branches"]
+    print(f"labctl iv through mock-server: {summary['cells']} cells x {opts.cycles} cycles, "
+          f"{branches} branches of {2 * round(PEAK / STEP) + 1} points: {wall:.2f} s wall "
+          "(whole command, start-up included; target <= 10 s)")
+    print(f"one query per point, same {points} points: {slow:.2f} s; ratio {slow / wall:.1f}x "
+          "(target >= 10x)")
+    print(f"V_set median {summary['v_set']['median']:.3f} V, |V_reset| median "
+          f"{summary['v_reset']['median']:.3f} V, R_on {summary['r_on']['median']:.0f} Ω, "
+          f"R_off {summary['r_off']['median']:.0f} Ω, SET yield {summary['set_yield']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Characterization runs of the array: the procedures a lab runs before training on it."""

@@ -1,0 +1,99 @@
+"""``labctl iv``: quasi-static I-V sweeps (forming, RESET, SET) of selected cells."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from labctl.archive.paths import default_path
+from labctl.cli.app import app, console, report
+from labctl.cli.progress import phase_progress
+
+
+@app.command()
+def iv(
+    backend: Annotated[str, typer.Option(help="mock (simulated chip) or chip (--setup).")] = "mock",
+    setup: Annotated[Path | None, typer.Option(help="Bench setup TOML (for chip).")] = None,
+    tile: Annotated[int, typer.Option(help="Tile of the cells.")] = 0,
+    rows: Annotated[str, typer.Option(help="Rows START:STOP (STOP exclusive).")] = "0:8",
+    cols: Annotated[str, typer.Option(help="Columns START:STOP (STOP exclusive).")] = "0:8",
+    cells: Annotated[str | None, typer.Option(
+        help="Cells ROW:COL,... on --tile instead of --rows/--cols.")] = None,
+    cycles: Annotated[int, typer.Option(help="RESET-then-SET cycles per cell.")] = 3,
+    step: Annotated[float, typer.Option(help="Staircase step (V).")] = 0.03,
+    v_form: Annotated[float, typer.Option(help="Forming sweep peak, bit line (V).")] = 3.5,
+    v_set: Annotated[float, typer.Option(help="SET sweep peak, bit line (V).")] = 1.5,
+    v_reset: Annotated[float, typer.Option(help="RESET sweep peak, source line (V).")] = 2.0,
+    gate_set: Annotated[float, typer.Option(
+        help="Gate voltage of SET: the transistor's compliance (V).")] = 1.2,
+    gate_reset: Annotated[float, typer.Option(help="Gate voltage of RESET (V).")] = 3.0,
+    gate_form: Annotated[float, typer.Option(help="Gate voltage of forming (V).")] = 1.0,
+    compliance: Annotated[float, typer.Option(help="SMU current limit (A).")] = 1e-3,
+    dwell: Annotated[float, typer.Option(
+        help="Source delay before each point's measurement (s).")] = 1e-3,
+    nplc: Annotated[float, typer.Option(help="Integration time per point (PLC).")] = 0.1,
+    v_read: Annotated[float, typer.Option(help="R_on/R_off taken up to this voltage (V).")
+                      ] = 0.1,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated chip.")] = 0,
+    device: Annotated[str | None, typer.Option(
+        help="Device-model overrides of the simulated chip (mock): NAME=VALUE,...")] = None,
+    out: Annotated[Path | None, typer.Option(help="Archive (default runs/iv-<time>.h5).")
+                   ] = None,
+    plot: Annotated[bool, typer.Option(help="Also write a PNG next to the archive.")] = False,
+    sample: Annotated[str | None, typer.Option(
+        help="Chip or sample id for the archive (default: the setup's [chip] id).")] = None,
+    operator: Annotated[str | None, typer.Option(
+        help="Who ran it, for the archive (default: the login name).")] = None,
+) -> None:
+    """Sweep I-V curves of cells: forming if pristine, then RESET and SET each cycle."""
+    from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance
+    from labctl.characterization.iv import IVConfig, iv_archived, validate
+    from labctl.device_model import parse_overrides
+
+    config = IVConfig.build(tile=tile, rows=rows, cols=cols, cells=cells, cycles=cycles,
+                            step=step, v_form=v_form, v_set=v_set, v_reset=v_reset,
+                            gate_set=gate_set, gate_reset=gate_reset, gate_form=gate_form,
+                            compliance=compliance, delay=dwell, nplc=nplc, v_read=v_read,
+                            seed=seed, device=parse_overrides(device))
+    check_backend(backend, setup, config.device)
+    validate(config, chip_geometry(backend, setup))
+    out = out or default_path("iv")
+    with (open_bench(backend, setup, seed, device=config.device) as bench,
+          phase_progress() as progress):
+        summary = iv_archived(config, bench, out, run_provenance(setup, sample, operator, bench),
+                              progress)
+    print_iv_summary(summary)
+    console.print(f"archive: {out}")
+    if plot:
+        from labctl.archive import Archive
+        from labctl.plots.iv import plot_iv
+
+        with Archive(out) as a:
+            console.print(f"plot: {plot_iv(a, out.with_suffix('.png'))}")
+
+
+_ROWS = (("V_form", "v_form", "V", 1.0), ("V_set", "v_set", "V", 1.0),
+         ("|V_reset|", "v_reset", "V", 1.0), ("R_on", "r_on", "kΩ", 1e-3),
+         ("R_off", "r_off", "kΩ", 1e-3), ("R_off / R_on", "on_off_ratio", "", 1.0))
+
+
+def print_iv_summary(s: dict[str, Any]) -> None:
+    """Distributions of the switching figures over cells and cycles."""
+    table = Table(title=f"I-V: {s['cells']} cells, {s['cycles']} cycles, "
+                        f"{s['branches']} branches")
+    for column in ("figure", "unit", "count", "median", "p10", "p90", "mean", "σ"):
+        table.add_column(column, justify="right")
+    for label, key, unit, scale in _ROWS:
+        d = s[key]
+        values = ([f"{d[k] * scale:.3g}" for k in ("median", "p10", "p90", "mean", "std")]
+                  if d["count"] else ["-"] * 5)
+        table.add_row(label, unit, str(d["count"]), *values)
+    report.print(table)
+    yields = [f"{name} {s[key] * 100:.1f} %" for name, key in
+              (("SET switched", "set_yield"), ("RESET switched", "reset_yield"))
+              if s.get(key) is not None]
+    bench = f"   bench time {s['bench_time']:.1f} s" if "bench_time" in s else ""
+    report.print("   ".join(yields) + bench)
