@@ -27,7 +27,7 @@ from protocols.addressing import connect_row, disconnect_row
 from protocols.iv import Branch, IVParams
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_chip import free_ports  # noqa: E402
+from bench_chip import free_ports
 
 SETUP = """\
 [chip]
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--cells", type=int, default=64, help="cells (a square region)")
     parser.add_argument("--cycles", type=int, default=3)
     opts = parser.parse_args()
-    side = int(round(np.sqrt(opts.cells)))
+    side = round(np.sqrt(opts.cells))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         server, setup = serve(work)

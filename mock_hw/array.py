@@ -269,13 +269,7 @@ class RRAMArray:
     def reset_checked(self, idx: IndexArray, v_sl: FloatArray | float,
                       v_gate: FloatArray | float, width: float) -> None:
         """``reset_pulse`` for arguments already checked, as for :meth:`set_checked`."""
-        m = self.model
-        v_eff = v_sl + _width_shift(width)
-        drive = np.minimum(1.0, self.compliance_current(v_gate)
-                           / self.compliance_current(m.v_gate_reset_full))
-        depth = m.reset_depth_max * _sigmoid((v_eff - m.v_reset) / m.v_reset_width) * drive
-        spread = 1.0 + m.reset_depth_spread * self._rng.standard_normal(idx.size)
-        frac = np.minimum(np.maximum(depth * spread, 0.0), 0.99)
+        drive, frac = self._reset_fraction(idx.size, v_sl + _width_shift(width), v_gate)
         live = self.formed[idx] & (self.stuck[idx] == STUCK_NONE)
         g_now = self._conductance(idx)
         floor = self.g_hrs[idx]
@@ -347,13 +341,7 @@ class RRAMArray:
 
     def _dc_reset(self, idx: IndexArray, g_now: FloatArray, v_gate: FloatArray | float,
                   v_eff: float) -> None:
-        m = self.model
-        drive = np.minimum(1.0, self.compliance_current(v_gate)
-                           / self.compliance_current(m.v_gate_reset_full))
-        depth = m.reset_depth_max * _sigmoid(np.array((v_eff - m.v_reset) / m.v_reset_width)
-                                             ) * drive
-        spread = 1.0 + m.reset_depth_spread * self._rng.standard_normal(idx.size)
-        frac = np.minimum(np.maximum(depth * spread, 0.0), 0.99)
+        _, frac = self._reset_fraction(idx.size, v_eff, v_gate)
         live = self.formed[idx] & (self.stuck[idx] == STUCK_NONE)
         floor = self.g_hrs[idx]
         above = g_now > floor
@@ -368,6 +356,18 @@ class RRAMArray:
         one worn cells are sorted by."""
         boundary = np.sqrt(self.g_hrs[idx] * self.model.g_stuck_lrs)
         return (g_before > boundary) != (g_after > boundary)
+
+    def _reset_fraction(self, n: int, v_eff: FloatArray | float, v_gate: FloatArray | float
+                        ) -> tuple[FloatArray, FloatArray]:
+        """The transistor's drive and the fraction of the excess over the HRS floor that a
+        RESET at effective voltage ``v_eff`` removes from each of ``n`` cells."""
+        m = self.model
+        drive = np.minimum(1.0, self.compliance_current(v_gate)
+                           / self.compliance_current(m.v_gate_reset_full))
+        depth = m.reset_depth_max * _sigmoid(np.asarray((v_eff - m.v_reset) / m.v_reset_width)
+                                             ) * drive
+        spread = 1.0 + m.reset_depth_spread * self._rng.standard_normal(n)
+        return drive, np.minimum(np.maximum(depth * spread, 0.0), 0.99)
 
     def advance(self, dt: float) -> None:
         """Let ``dt`` seconds pass on the simulated clock (waits, relaxation)."""
