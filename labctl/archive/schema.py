@@ -15,7 +15,7 @@ Root attributes (all runs)
     NX_class        "NXroot"; ``default`` = "entry"
     format          "labctl-archive"
     schema_version  2
-    kind            "program" | "train" | "read" | "sweep" | "iv"
+    kind            "program" | "train" | "read" | "sweep" | "iv" | "retention"
     labctl_version, git_revision   what wrote the file (revision "unknown" outside git)
     created         start time, ISO 8601, UTC (kept across resumes)
     backend         "software" | "mock" | "chip"
@@ -65,6 +65,13 @@ Kind "iv" (``labctl iv``: quasi-static I-V sweeps of single cells)
                     |V_reset|, V; NaN if it did not switch) and ``r_before``, the resistance
                     at the read voltage on the way up (R_off of a SET branch, R_on of a RESET
                     branch, Ω)
+
+Kind "retention" (``labctl retention``: a region programmed, then read at log-spaced times)
+    levels          LEVEL_DTYPE, as for "program"
+    writes          WRITE_DTYPE, as for "program"
+    retention       RETENTION_DTYPE, one row per cell per read-back: ``read`` (its index in
+                    the schedule), ``time`` after programming ended (s), the cell, its target
+                    level and the conductance read (S)
 
 Kind "train" (``labctl train``)
     accuracy        ACCURACY_DTYPE, test accuracy of every task after every epoch
@@ -207,6 +214,15 @@ SWITCH_DTYPE = np.dtype([
 ])
 SWITCH_UNITS = {"v_switch": "V", "r_before": "ohm"}
 
+RETENTION_DTYPE = np.dtype([
+    ("read", "<u2"),
+    ("time", "<f8"),
+    ("cell", "<u4"),
+    ("level", "<i2"),
+    ("g", "<f8"),
+])
+RETENTION_UNITS = {"time": "s", "g": "S"}
+
 RESUME_DTYPE = np.dtype([
     ("time", "<f8"),
     ("task", "<u1"),
@@ -275,15 +291,17 @@ TABLE_SPECS = {
     "resumes": Table(RESUME_DTYPE, RESUME_UNITS, "resume", chunk_rows=16),
     "points": Table(IV_POINT_DTYPE, IV_POINT_UNITS, "point"),
     "switching": Table(SWITCH_DTYPE, SWITCH_UNITS, "branch", chunk_rows=1024),
+    "retention": Table(RETENTION_DTYPE, RETENTION_UNITS, "reading"),
 }
 """Every table: its row dtype, column units and row dimension."""
 TABLES = {name: spec.dtype for name, spec in TABLE_SPECS.items()}
 """Every table name and its row dtype."""
-KINDS = ("program", "train", "read", "sweep", "iv")
+KINDS = ("program", "train", "read", "sweep", "iv", "retention")
 REQUIRED = {"program": ("levels", "writes", "verify"),
             "train": ("accuracy", "epochs", "resumes", "checkpoint/position"),
             "read": ("reads",),
             "iv": ("points", "switching"),
+            "retention": ("levels", "writes", "retention"),
             "sweep": ("runs/key", "runs/status", "runs/attempts", "runs/position")}
 """What every schema-2 archive of a kind holds, whatever its configuration."""
 STATUSES = ("running", "complete", "interrupted", "failed")
@@ -311,6 +329,11 @@ def read_layout(tile: int, rows: int, cols: int) -> Layout:
 def iv_layout() -> Layout:
     """Layout of a ``labctl iv`` run."""
     return Layout(tables=_tables("points", "switching"))
+
+
+def retention_layout() -> Layout:
+    """Layout of a ``labctl retention`` run."""
+    return Layout(tables=_tables("levels", "writes", "retention"))
 
 
 def _tables(*names: str) -> dict[str, Table]:

@@ -13,6 +13,7 @@ from labctl.cli import (  # noqa: F401
     mock_server,
     program,
     read,
+    retention,
     sweep,
     train,
 )

@@ -14,12 +14,13 @@ from labctl.cli.app import app, console, report
 from labctl.cli.iv import print_iv_summary
 from labctl.cli.program import print_program_summary
 from labctl.cli.read import print_read_summary
+from labctl.cli.retention import print_retention_summary
 from labctl.cli.sweep import print_sweep_summary
 from labctl.cli.train import print_train_summary
 
 _FIGURES: dict[str, Callable[[dict], None]] = {
     "program": print_program_summary, "train": print_train_summary, "read": print_read_summary,
-    "sweep": print_sweep_summary, "iv": print_iv_summary}
+    "sweep": print_sweep_summary, "iv": print_iv_summary, "retention": print_retention_summary}
 """How each kind of run prints its key figures."""
 
 
@@ -78,11 +79,13 @@ def plot(
     from labctl.plots.iv import plot_iv
     from labctl.plots.program import plot_program
     from labctl.plots.read import plot_read
+    from labctl.plots.retention import plot_retention
     from labctl.plots.sweep import plot_sweep
     from labctl.plots.train import plot_train
 
     path = archive_path(file)
-    plots = {"program": plot_program, "train": plot_train, "read": plot_read, "iv": plot_iv}
+    plots = {"program": plot_program, "train": plot_train, "read": plot_read, "iv": plot_iv,
+             "retention": plot_retention}
     with checked(path) as archive:
         if archive.kind == "sweep":
             written = plot_sweep(archive, out or path.parent / "plots")

@@ -37,6 +37,12 @@ def summarise(archive: Archive) -> dict[str, Any]:
 
         figures = iv_summary(archive.table("switching"), int(archive.config["cycles"]))
         figures["progress"] = f"{figures['branches']} branches"
+    elif archive.kind == "retention":
+        from labctl.reports.retention import retention_summary
+
+        figures = retention_summary(archive.table("levels"), archive.table("writes"),
+                                    archive.table("retention"))
+        figures["progress"] = (f"{figures['reads']} of {archive.config['reads']} read-backs")
     elif archive.kind == "read":
         figures = read_summary(archive.table("reads")["g"])
         figures["progress"] = _cells_progress(archive, figures["cells"])

@@ -1,0 +1,97 @@
+"""``labctl retention``: program a region to N levels, then read it at log-spaced times."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from statistics import fmean
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from labctl.archive.paths import default_path
+from labctl.cli.app import app, console, report
+from labctl.cli.progress import phase_progress
+
+
+@app.command()
+def retention(
+    duration: Annotated[str, typer.Option(
+        help="Last read-back after programming: 90s, 30m, 1h, 1d, 1w (mock: simulated time; "
+             "chip: real time).")] = "1d",
+    reads: Annotated[int, typer.Option(help="Read-backs, log-spaced in time.")] = 20,
+    first: Annotated[str, typer.Option(help="First read-back after programming.")] = "1s",
+    levels: Annotated[int, typer.Option(help="Number of conductance levels (>= 2).")] = 8,
+    backend: Annotated[str, typer.Option(help="mock (simulated chip) or chip (--setup).")] = "mock",
+    setup: Annotated[Path | None, typer.Option(help="Bench setup TOML (for chip).")] = None,
+    tile: Annotated[int, typer.Option(help="Tile of the cells.")] = 0,
+    rows: Annotated[str, typer.Option(help="Rows START:STOP (STOP exclusive).")] = "0:16",
+    cols: Annotated[str, typer.Option(help="Columns START:STOP (STOP exclusive).")] = "0:16",
+    cells: Annotated[str | None, typer.Option(
+        help="Cells ROW:COL,... on --tile instead of --rows/--cols.")] = None,
+    g_min: Annotated[float, typer.Option(help="Lowest level centre (µS).")] = 10.0,
+    g_max: Annotated[float, typer.Option(help="Highest level centre (µS).")] = 120.0,
+    tolerance: Annotated[float, typer.Option(help="Half-width of each band (µS).")] = 2.0,
+    seed: Annotated[int, typer.Option(help="Seed of the level pattern and simulated chip.")] = 0,
+    device: Annotated[str | None, typer.Option(
+        help="Device-model overrides of the simulated chip (mock): NAME=VALUE,...")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Archive (default runs/retention-<time>.h5).")] = None,
+    plot: Annotated[bool, typer.Option(help="Also write a PNG next to the archive.")] = False,
+    sample: Annotated[str | None, typer.Option(
+        help="Chip or sample id for the archive (default: the setup's [chip] id).")] = None,
+    operator: Annotated[str | None, typer.Option(
+        help="Who ran it, for the archive (default: the login name).")] = None,
+) -> None:
+    """Program cells to N levels, then follow their conductance at log-spaced times."""
+    from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance
+    from labctl.characterization.retention import (
+        RetentionConfig,
+        retention_archived,
+        validate,
+    )
+    from labctl.device_model import parse_overrides
+    from labctl.durations import parse_duration
+
+    config = RetentionConfig.build(
+        duration=parse_duration(duration, "--duration"), reads=reads,
+        first=parse_duration(first, "--first"), levels=levels, tile=tile, rows=rows,
+        cols=cols, cells=cells, g_min=g_min * 1e-6, g_max=g_max * 1e-6,
+        tolerance=tolerance * 1e-6, seed=seed, device=parse_overrides(device))
+    check_backend(backend, setup, config.device)
+    validate(config, chip_geometry(backend, setup))
+    out = out or default_path("retention")
+    with (open_bench(backend, setup, seed, device=config.device) as bench,
+          phase_progress() as progress):
+        summary = retention_archived(config, bench, out,
+                                     run_provenance(setup, sample, operator, bench), progress)
+    print_retention_summary(summary)
+    console.print(f"archive: {out}")
+    if plot:
+        from labctl.archive import Archive
+        from labctl.plots.retention import plot_retention
+
+        with Archive(out) as a:
+            console.print(f"plot: {plot_retention(a, out.with_suffix('.png'))}")
+
+
+def print_retention_summary(s: dict[str, Any]) -> None:
+    """Read-back error and level spread against time, and the fitted relaxation."""
+    table = Table(title=f"retention: {s['cells']} cells, {s['levels']} levels, "
+                        f"±{s['tolerance'] * 1e6:g} µS")
+    for column in ("time s", "read-back error %", "mean σ G µS"):
+        table.add_column(column, justify="right")
+    for time, error, levels in zip(s["times"], s["readback_error"], s["per_level"],
+                                   strict=True):
+        sigmas = [lv["sigma"] for lv in levels if lv is not None]
+        table.add_row(f"{time:.4g}", f"{error * 100:.2f}",
+                      f"{fmean(sigmas) * 1e6:.3f}" if sigmas else "-")
+    report.print(table)
+    passes = ", ".join(f"{k}: {'never' if t is None else f'{t:.4g} s'}"
+                       for k, t in s["error_passes"].items())
+    fit = s.get("relaxation")
+    relax = ("relaxation: too few read-backs after 10 s to fit" if fit is None else
+             f"relaxation per decade (from {fit['from']:g} s, {fit['cells']} cells): drift "
+             f"{fit['drift_per_decade'] * 1e6:+.3f} µS, spread "
+             f"{fit['sigma_per_decade'] * 1e6:.3f} µS")
+    report.print(f"read-back error passes {passes}\n{relax}")
