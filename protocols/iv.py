@@ -77,9 +77,9 @@ class IVParams:
                                   f"{getattr(self, name):g} V: take a smaller step")
         if self.cycles < 1:
             raise ConfigError(f"--cycles {self.cycles}: at least one cycle")
-        if self.delay < 0 or self.nplc <= 0:
-            raise ConfigError(f"delay {self.delay:g} s and NPLC {self.nplc:g} must be >= 0 "
-                              "and > 0")
+        if not (self.delay >= 0 and self.nplc > 0):
+            raise ConfigError(f"--dwell {self.delay:g} s must be >= 0 and --nplc "
+                              f"{self.nplc:g} above 0")
 
     def peak(self, branch: Branch) -> float:
         return {Branch.FORM: self.v_form, Branch.SET: self.v_set,
@@ -143,8 +143,10 @@ def sweep_cells(fpga: FpgaLink, smu: SourceMeter, cells: NDArray[np.int64], rows
                 for branch in (Branch.RESET, Branch.SET):
                     on_sweep(_branch(fpga, smu, cell, cycle, branch, rows, cols, params))
     finally:
-        smu.output_off()
-        fpga.safe_state()
+        try:
+            smu.output_off()
+        finally:
+            fpga.safe_state()
 
 
 def _branch(fpga: FpgaLink, smu: SourceMeter, cell: int, cycle: int, branch: Branch,

@@ -39,7 +39,7 @@ class IVConfig(CellSelection):
     gate_set: float = Field(_DEFAULTS.gate_set, ge=0, description="SET gate: compliance (V).")
     gate_reset: float = Field(_DEFAULTS.gate_reset, ge=0, description="RESET gate (V).")
     compliance: float = Field(_DEFAULTS.compliance, description="SMU current limit (A).")
-    delay: float = Field(_DEFAULTS.delay, ge=0, description="Source delay per point (s).")
+    dwell: float = Field(_DEFAULTS.delay, ge=0, description="Source delay per point (s).")
     nplc: float = Field(_DEFAULTS.nplc, gt=0, description="Integration per point (PLC).")
     v_read: float = Field(_DEFAULTS.v_read, description="R_on/R_off read voltage (V).")
     g_switch: float = Field(_DEFAULTS.g_switch, description="LRS/HRS boundary (S).")
@@ -49,8 +49,9 @@ class IVConfig(CellSelection):
 
     @property
     def params(self) -> IVParams:
-        return IVParams(**{f.name: getattr(self, f.name) for f in fields(IVParams)
-                           if f.name in type(self).model_fields})
+        given = {f.name: getattr(self, f.name) for f in fields(IVParams)
+                 if f.name in type(self).model_fields}
+        return IVParams(**given, delay=self.dwell)
 
 
 def validate(config: IVConfig, geometry: tuple[int, int, int]) -> None:

@@ -56,7 +56,7 @@ def iv(
     config = IVConfig.build(tile=tile, rows=rows, cols=cols, cells=cells, cycles=cycles,
                             step=step, v_form=v_form, v_set=v_set, v_reset=v_reset,
                             gate_set=gate_set, gate_reset=gate_reset, gate_form=gate_form,
-                            compliance=compliance, delay=dwell, nplc=nplc, v_read=v_read,
+                            compliance=compliance, dwell=dwell, nplc=nplc, v_read=v_read,
                             seed=seed, device=parse_overrides(device))
     check_backend(backend, setup, config.device)
     validate(config, chip_geometry(backend, setup))
