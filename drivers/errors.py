@@ -52,6 +52,20 @@ class InstrumentTimeout(LabError):  # noqa: N818 - the name the lab uses
         self.timeout = timeout
 
 
+class GarbledReply(LabError):  # noqa: N818 - the name the lab uses
+    """The instrument answered something that is not what the query returns."""
+
+    def __init__(self, resource: str, query: str, reply: str, expected: str) -> None:
+        shown = reply if len(reply) <= 60 else reply[:57] + "..."
+        super().__init__(
+            f"{resource} answered {query!r} with {shown!r}, not {expected}; check the cable "
+            "and that no other program talks to the instrument, then retry"
+        )
+        self.resource = resource
+        self.query = query
+        self.reply = reply
+
+
 class ConnectionLost(LabError):  # noqa: N818 - the name the lab uses
     """The connection to an instrument broke: reconnect gave up, or a reply was lost."""
 

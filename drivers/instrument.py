@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from drivers.errors import ConfigError, IdentityMismatch, InstrumentError
+from drivers.errors import ConfigError, GarbledReply, IdentityMismatch, InstrumentError
 from drivers.safety import Interlock, Source
 from drivers.transport import LineTransport
 
@@ -145,8 +145,13 @@ class Setting:
             return self
         if self.get_cmd is None:
             raise AttributeError(f"{owner.__name__}.{self.name} can be set but not read")
-        reply = instrument.ask(self.get_cmd.format(**instrument.command_fields()))
-        return self.parse(reply)
+        query = self.get_cmd.format(**instrument.command_fields())
+        reply = instrument.ask(query)
+        try:
+            return self.parse(reply)
+        except (ValueError, KeyError, OverflowError):
+            raise GarbledReply(instrument.transport.resource_name, query, reply,
+                               f"{type(instrument).__name__}.{self.name}") from None
 
     def __set__(self, instrument: Instrument, value: Any) -> None:
         if self.set_cmd is None:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from drivers.errors import ConfigError
+from drivers.errors import ConfigError, GarbledReply
 from drivers.instrument import Instrument
 from drivers.roles import SourceMeter
 
@@ -97,3 +97,14 @@ class VoltageSourceMeter(Instrument, SourceMeter):
     def _list_sweep(self, levels: NDArray[np.float64], seconds: float) -> NDArray[np.float64]:
         """Run one list sweep of at most ``sweep_points_max`` levels taking about
         ``seconds``; return its currents (A). The levels are checked already."""
+
+    def _readings(self, query: str, reply: str, count: int) -> NDArray[np.float64]:
+        """The ``count`` numbers of a sweep's reply, separated by commas."""
+        try:
+            values = np.array([float(x) for x in reply.split(",")])
+        except ValueError:
+            values = np.zeros(0)
+        if values.size != count:
+            raise GarbledReply(self.transport.resource_name, query, reply,
+                               f"{count} comma-separated readings")
+        return values

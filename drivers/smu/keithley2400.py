@@ -103,8 +103,9 @@ class Keithley2400(ScpiInstrument, VoltageSourceMeter):
             values = ",".join(wire_number(float(v)) for v in levels[start:start + self.list_chunk])
             self.write(f":SOUR:LIST:VOLT{':APP' if start else ''} {values}")
         self.trigger_count = levels.size
-        reply = self.transport.query_long(":READ?", seconds)
+        query = ":READ?"
+        reply = self.transport.query_long(query, seconds)
         self.voltage_mode = "FIX"
         self.trigger_count = 1
         self.check_errors()
-        return np.array([float(x) for x in reply.split(",")])
+        return self._readings(query, reply, levels.size)

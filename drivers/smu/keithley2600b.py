@@ -113,9 +113,9 @@ class Keithley2600B(VoltageSourceMeter):
         self.write(f"{ch}.trigger.measure.action = {ch}.ENABLE")
         self.trigger_count = levels.size
         self.write(f"{ch}.nvbuffer1.clear()")
-        reply = self.transport.query_long(
-            f"{ch}.trigger.initiate(); waitcomplete(); "
-            f"printbuffer(1, {levels.size}, {ch}.nvbuffer1.readings)", seconds)
+        query = (f"{ch}.trigger.initiate(); waitcomplete(); "
+                 f"printbuffer(1, {levels.size}, {ch}.nvbuffer1.readings)")
+        reply = self.transport.query_long(query, seconds)
         self.write(f"{ch}.trigger.source.action = {ch}.DISABLE")
         self.check_errors()
-        return np.array([float(x) for x in reply.split(",")])
+        return self._readings(query, reply, levels.size)

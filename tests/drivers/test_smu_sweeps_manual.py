@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from drivers.errors import ConfigError, SafetyError
+from drivers.errors import ConfigError, GarbledReply, SafetyError
 from drivers.safety import SafetyLimits
 from drivers.smu import Keithley2400, Keithley2600B
 from tests.drivers import test_keithley2400_manual as k2400
@@ -78,3 +78,20 @@ def test_a_bad_level_is_refused_before_anything_is_sent(model, connect, levels, 
     with expected_protocol(model, connect(), limits=LIMITS) as smu, pytest.raises(
             error, match=match):
         smu.sweep_voltage(levels, 1e-3, delay=1e-3, nplc=0.1)
+
+
+@pytest.mark.parametrize("reply", ["+1.0E-06,+2.0E-06", "+1.0E-06,junk,+3.0E-06", ""])
+def test_a_garbled_sweep_reply_is_a_typed_error(reply: str) -> None:
+    pairs = [*k2400.connect(), *_2400_setup(), (":SOUR:VOLT:MODE LIST", None),
+             (":SOUR:LIST:VOLT 0,0.5,1", None), (":TRIG:COUN 3", None), (":READ?", reply),
+             (":SOUR:VOLT:MODE FIX", None), (":TRIG:COUN 1", None), k2400.NO_ERROR]
+    with expected_protocol(Keithley2400, pairs, limits=LIMITS) as smu, pytest.raises(
+            GarbledReply, match="3 comma-separated readings"):
+        smu.sweep_voltage([0.0, 0.5, 1.0], 1e-3, delay=1e-3, nplc=0.1)
+
+
+def test_a_garbled_setting_reply_is_a_typed_error() -> None:
+    with expected_protocol(Keithley2400, [*k2400.connect(), (":SOUR:DEL?", "\\x00\\x7f")],
+                           limits=LIMITS) as smu, pytest.raises(GarbledReply,
+                                                                match=r"Keithley2400\.source_delay"):
+        _ = smu.source_delay
