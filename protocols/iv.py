@@ -70,7 +70,8 @@ class IVParams:
         for name in ("v_form", "v_set", "v_reset", "v_read", "compliance", "g_switch"):
             value = getattr(self, name)
             if not (value > 0 and np.isfinite(value)):
-                raise ConfigError(f"{name} = {value:g}: must be above 0")
+                raise ConfigError(f"--{name.replace('_', '-')} {value:g}: must be a finite "
+                                  "value above 0")
         for name in ("v_form", "v_set", "v_reset"):
             if self.step > getattr(self, name):
                 raise ConfigError(f"--step {self.step:g} V is larger than {name} "
