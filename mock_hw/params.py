@@ -20,6 +20,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+PULSES_PER_CYCLE = 2
+"""Switching pulses in one endurance cycle (a SET and a RESET): a device's budget of
+``endurance`` cycles is spent after that many times as many switching pulses."""
+
 
 class DeviceModel(BaseModel):
     """Physics of one 1T1R HfO2 cell population, vectorized over the array."""
@@ -82,8 +86,9 @@ class DeviceModel(BaseModel):
     relax_mu_per_decade: float = Field(-0.2e-6, le=0, description="Drift of the mean (S/decade).")
     relax_t0: float = Field(1.0, gt=0, description="Relaxation time constant t0 (s).")
 
-    # Endurance [Chen15]: log-normal budget of switching pulses per device.
-    endurance_median: float = Field(1e6, gt=0, description="Median endurance (pulses).")
+    # Endurance [Chen15]: log-normal budget of SET/RESET cycles per device (DEVICE_MODEL.md);
+    # wear is counted in switching pulses, two to a cycle (PULSES_PER_CYCLE).
+    endurance_median: float = Field(1e6, gt=0, description="Median endurance (cycles).")
     endurance_sigma_ln: float = Field(1.0, ge=0, le=5, description="Log-normal sigma.")
 
     # Stuck faults present from the start: 0.1-2 % of cells [Dalgaty21]; the default, 0.3 %

@@ -168,13 +168,14 @@ class ChipStore:
 
     def wear(self) -> dict[str, float] | None:
         """On a simulated chip: the switching pulses every device of the network took, and
-        how many passed their endurance budget (DEVICE_MODEL.md: log-normal, median 1e6)."""
+        how many passed their endurance budget (DEVICE_MODEL.md: log-normal, median 1e6
+        SET/RESET cycles, two switching pulses each)."""
         sim = self.bench.simulation
         if sim is None:
             return None
         used = np.concatenate([np.concatenate([m.positive.ravel(), m.negative.ravel()])
                                for m in self.maps.values()])
-        pulses, budget = sim.writes[used], sim.endurance[used]
+        pulses, budget = sim.writes[used], sim.pulse_budget[used]
         return {"devices": int(used.size), "switching_pulses_max": int(pulses.max()),
                 "switching_pulses_mean": float(pulses.mean()),
                 "devices_worn": int(np.count_nonzero(pulses > budget)),

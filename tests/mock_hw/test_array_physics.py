@@ -50,7 +50,7 @@ def test_set_spread_is_wider_at_low_compliance(make_array) -> None:
 
 
 def test_pulses_with_the_gate_off_do_nothing(make_array) -> None:
-    array = make_array(endurance_median=1.0, endurance_sigma_ln=0.0)
+    array = make_array(endurance_median=0.5, endurance_sigma_ln=0.0)  # one pulse
     array.set_pulse(None, SET_V_BL, 1.6, WIDTH)  # one write: the whole budget
     before = array.conductance()
     array.set_pulse(None, SET_V_BL, 0.0, WIDTH)  # no current flows: no switching, no wear
@@ -173,8 +173,8 @@ def test_reprogramming_restarts_relaxation(make_array) -> None:
 
 
 def test_device_past_its_endurance_budget_stops_switching(make_array) -> None:
-    budget = 6
-    worn = make_array(endurance_median=budget, endurance_sigma_ln=0.0)
+    budget = 6  # switching pulses: three SET/RESET cycles
+    worn = make_array(endurance_median=budget / 2, endurance_sigma_ln=0.0)
     fresh = make_array(endurance_median=1e9, endurance_sigma_ln=0.0)
     history = {id(worn): [], id(fresh): []}
     for cycle in range(8):

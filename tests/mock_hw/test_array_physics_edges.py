@@ -52,7 +52,7 @@ def test_worn_out_cells_freeze_at_their_last_conductance(make_array) -> None:
     """A cell past its endurance sticks at the conductance it had when the wearing pulse
     came: stuck-LRS above the geometric-mean threshold, stuck-HRS at its floor; it reads
     that value at once, no longer relaxes and ignores further pulses."""
-    array = make_array(rows=4, cols=4, endurance_median=2.0, endurance_sigma_ln=0.0)
+    array = make_array(rows=4, cols=4, endurance_median=1.0, endurance_sigma_ln=0.0)  # 2 pulses
     lrs, hrs = np.arange(8), np.arange(8, 16)
     array.set_pulse(lrs, SET_V_BL, 1.6, WIDTH)  # LRS cells: write 1
     array.reset_pulse(None, 1.0, RESET_V_GATE, WIDTH)  # shallow; LRS: write 2, HRS: write 1
@@ -86,7 +86,7 @@ def test_wear_out_exactly_at_the_lrs_hrs_threshold_counts_as_hrs(make_array) -> 
     stuck-LRS level: a cell worn out at its floor, with the stuck-LRS level set equal to
     that floor, sticks in HRS."""
     array = make_array(rows=2, cols=2, g_hrs_sigma_ln=0.0, g_stuck_lrs=2e-6,
-                       g_hrs_median=2e-6, endurance_median=1.0, endurance_sigma_ln=0.0)
+                       g_hrs_median=2e-6, endurance_median=0.5, endurance_sigma_ln=0.0)  # 1 pulse
     cells = np.arange(array.n_cells)
     np.testing.assert_array_equal(array.conductance(), _lrs_hrs_threshold(array, cells))
     for _ in range(2):  # RESET pulses on cells at their floor still count as writes
@@ -100,8 +100,8 @@ def test_a_set_pulse_past_endurance_freezes_the_cell_where_it_was(make_array,
                                                                   with_pristine_cells) -> None:
     """The SET pulse that exhausts a cell's budget does not program it: the cell sticks at
     its pre-pulse conductance, whether or not the pulse also reaches pristine cells."""
-    array = make_array(rows=2, cols=4, formed_at_start=False, endurance_median=1.0,
-                       endurance_sigma_ln=0.0)
+    array = make_array(rows=2, cols=4, formed_at_start=False, endurance_median=0.5,
+                       endurance_sigma_ln=0.0)  # half a SET/RESET cycle: one pulse
     formed = np.arange(4)
     assert array.form(formed, 4.0, 1.0, WIDTH).all()  # write 1: the whole budget
     g_before = array.conductance(formed)
