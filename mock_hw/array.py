@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 from mock_hw.errors import ModelParameterError
 from mock_hw.mvm_kernels import add_output_noise, stage_inputs
 from mock_hw.normal_table import TableNormalSampler
-from mock_hw.params import DeviceModel
+from mock_hw.params import PULSES_PER_CYCLE, DeviceModel
 
 FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.int64]
@@ -50,6 +50,11 @@ _DC_TAIL_WIDTHS = 4.0
 (``v_set_width``, ``v_reset_width``) of the median threshold: far below it the logistic tail
 would otherwise let a 0.2 V read switch a cell now and then, where the voltage-time law
 (0.05 V per decade) puts its switching time beyond years."""
+_CYCLE_MEMORY = 1e-6
+"""A block of SET/RESET cycles is simulated pulse by pulse over its last m cycles, m the
+fewest after which the cells' state keeps less than this fraction of its start."""
+_CYCLE_EXPLICIT_MAX = 64
+"""Beyond this many cycles of memory (pulses that barely switch) every cycle is simulated."""
 _FLOAT32_MIN_READ_REL_SIGMA = 1e-3
 """Noisy MVMs run in float32 when the relative read noise is at least this large: float32
 rounding of a 128-term product (~1e-6 relative) then stays >= 100x below the output noise."""
@@ -81,6 +86,9 @@ class RRAMArray:
         self.v_form = m.v_form_median + m.v_form_sigma * rng.standard_normal(n)
         self.g_hrs = m.g_hrs_median * np.exp(m.g_hrs_sigma_ln * rng.standard_normal(n))
         self.endurance = m.endurance_median * np.exp(m.endurance_sigma_ln * rng.standard_normal(n))
+        """Each device's budget of SET/RESET cycles."""
+        self.pulse_budget = PULSES_PER_CYCLE * self.endurance
+        """The same budget in switching pulses, the unit ``writes`` counts."""
         u = rng.random(n)
         lrs_cut, hrs_cut = m.stuck_lrs_fraction, m.stuck_lrs_fraction + m.stuck_hrs_fraction
         self.stuck = np.select([u < lrs_cut, u < hrs_cut], [STUCK_LRS, STUCK_HRS], STUCK_NONE
@@ -190,7 +198,7 @@ class RRAMArray:
     def _wear(self, idx: IndexArray, g_now: FloatArray, switched: NDArray[np.bool_]) -> None:
         """Count a write on every switched cell; a cell past its endurance sticks where it is."""
         self.writes[idx] += switched
-        worn = switched & (self.writes[idx] > self.endurance[idx])
+        worn = switched & (self.writes[idx] > self.pulse_budget[idx])
         if np.count_nonzero(worn):
             retired, g_worn = idx[worn], g_now[worn]
             self.g_prog[retired] = g_worn
@@ -277,6 +285,90 @@ class RRAMArray:
         g_new = np.where(above, floor + (g_now - floor) * (1.0 - frac), g_now)
         self._commit(idx, g_now, g_new, live & (frac > 0) & above, switched=live & (drive > 0))
         self.clock += width
+
+    def cycle_pulses(self, cells: Cells, v_set: float, v_reset: float, gate_set: ArrayLike,
+                     gate_reset: ArrayLike, width: float, period: float, count: int) -> None:
+        """Apply ``count`` SET/RESET cycles to ``cells``, one every ``period`` s (an endurance
+        test's burst): a SET pulse of ``v_set`` with the gates at ``gate_set``, then a RESET
+        pulse of ``v_reset`` the other way across the cell with the gates at ``gate_reset``
+        (the voltage that sets its drive), ``width`` s each.
+        """
+        idx = self._indices(cells)
+        width = self._width(width)
+        v = self._volts("v_set, v_reset", [v_set, v_reset], 2, lo=0.0)
+        if not (np.isfinite(period) and period >= 2 * width):
+            raise ModelParameterError("period", period, f"a finite time >= {2 * width} s")
+        if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
+            raise ModelParameterError("count", count, "a whole number of cycles >= 0")
+        self.cycle_checked(idx, float(v[0]), float(v[1]),
+                           self._volts("gate_set", gate_set, idx.size, lo=0.0),
+                           self._volts("gate_reset", gate_reset, idx.size, lo=0.0), width,
+                           float(period), int(count))
+
+    def cycle_checked(self, idx: IndexArray, v_set: float, v_reset: float,
+                      gate_set: FloatArray | float, gate_reset: FloatArray | float,
+                      width: float, period: float, count: int) -> None:
+        """``cycle_pulses`` for arguments already checked, as for :meth:`set_checked`.
+
+        Only the last m cycles are simulated pulse by pulse; the earlier ones spend wear and
+        time. That is exact in distribution up to ``_CYCLE_MEMORY``: a SET completing with
+        probability c and a RESET removing a mean fraction f of the excess leave
+        (1 - c)(1 - f) of the state before them, so m cycles forget it. A cell whose budget
+        runs out among the skipped pulses wears out on the pulse of the same polarity in the
+        last simulated cycle, so it sticks in the state cycling had brought it to. With any
+        pristine cell, the first cycle is simulated too (it is the one that can form).
+        """
+        gates = (gate_set, gate_reset)
+        explicit = min(count, self._cycle_memory(v_set, v_reset, gates, width))
+        start = self.clock
+        first = 0
+        if count > explicit and not self.formed[idx].all():
+            self._one_cycle(idx, v_set, v_reset, gates, width, start, period)
+            first = 1
+        skipped = count - explicit - first
+        if skipped > 0:
+            # a pulse wears a formed healthy cell whenever its transistor conducts (set_checked,
+            # reset_checked); one that conducts on only one of the two is let be: rare enough
+            conducts = np.broadcast_to(np.minimum(self.compliance_current(gate_set),
+                                                  self.compliance_current(gate_reset)),
+                                       (idx.size,)) > 0
+            live = self.formed[idx] & (self.stuck[idx] == STUCK_NONE) & conducts
+            cells = idx[live]
+            # the pulse that would exceed the budget (writes > budget, see _wear), moved to
+            # the last simulated cycle, the same polarity, after the others forgot the start
+            to_wear = np.floor(self.pulse_budget[cells]) + 1 - self.writes[cells]
+            pulses = 2 * skipped
+            moved = np.maximum(2 * ((to_wear - 1) // 2) - 2 * (explicit - 1), 0)
+            self.writes[cells] += np.where(to_wear <= pulses, moved, pulses).astype(np.int64)
+            self._g_version += 1
+        for k in range(count - explicit, count):
+            self._one_cycle(idx, v_set, v_reset, gates, width, start + k * period, period)
+        self.clock = start + count * period
+
+    def _one_cycle(self, idx: IndexArray, v_set: float, v_reset: float,
+                   gates: tuple[FloatArray | float, FloatArray | float], width: float, at: float,
+                   period: float) -> None:
+        self.clock = at
+        self.set_checked(idx, v_set, gates[0], width)
+        self.reset_checked(idx, v_reset, gates[1], width)
+        self.clock = at + period
+
+    def _cycle_memory(self, v_set: float, v_reset: float,
+                      gates: tuple[FloatArray | float, FloatArray | float], width: float) -> int:
+        """How many SET/RESET cycles the cells' state takes to forget its start (see
+        :meth:`cycle_checked`); every cycle if that is beyond ``_CYCLE_EXPLICIT_MAX``."""
+        m = self.model
+        shift = _width_shift(width)
+        c = float(_sigmoid(np.array((v_set + shift - m.v_set) / m.v_set_width)))
+        drive = np.minimum(1.0, self.compliance_current(gates[1])
+                           / self.compliance_current(m.v_gate_reset_full))
+        f = m.reset_depth_max * float(_sigmoid(np.array((v_reset + shift - m.v_reset)
+                                                         / m.v_reset_width))) * drive
+        kept = float(np.max((1.0 - c) * (1.0 - f)))
+        if kept <= 0.0:
+            return 1
+        cycles = int(np.ceil(np.log(_CYCLE_MEMORY) / np.log(kept))) if kept < 1.0 else np.inf
+        return max(cycles, 1) if cycles <= _CYCLE_EXPLICIT_MAX else np.iinfo(np.int64).max
 
     def dc_sweep(self, cells: Cells, v_cell: ArrayLike, v_gate: ArrayLike, duration: float
                  ) -> FloatArray:

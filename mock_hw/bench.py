@@ -7,6 +7,7 @@ SMU emulator measures currents through whatever that routing connects, as on the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 
 import numpy as np
@@ -70,9 +71,11 @@ class SimulatedBench:
         """Fire the pulse generator: SET where it drives a bit line, RESET a source line.
 
         A negative pulse on a bit line is a RESET, as is a positive one on a source line;
-        the other end of the cell must be grounded and the gate on. Cells reached through
-        bit lines and through source lines see the same pulse, so the clock moves by one
-        width.
+        the other end of the cell must be grounded and the gate on. Through the bit line the
+        access transistor is not what limits the RESET: its source is then the cell's side,
+        pulled below ground, so its gate-source voltage grows by up to the pulse's
+        magnitude (``_bit_line_reset_gate``). Cells reached through bit lines and through
+        source lines see the same pulse, so the clock moves by one width.
         """
         cells = self.selected_cells
         bl, sl, gate = self._terminals(cells)
@@ -87,9 +90,47 @@ class SimulatedBench:
             self.array.set_pulse(cells[set_mask], amplitude, gate[set_mask], width)
         if reset_mask.any():
             self.array.clock = start
-            self.array.reset_pulse(cells[reset_mask], abs(amplitude), gate[reset_mask], width)
+            reset_gate = gate if amplitude > 0 else self._bit_line_reset_gate(gate, amplitude)
+            self.array.reset_pulse(cells[reset_mask], abs(amplitude), reset_gate[reset_mask],
+                                   width)
         if not (set_mask.any() or reset_mask.any()):
             self.array.advance(width)
+
+    def apply_burst(self, levels: Sequence[float], width: float, period: float,
+                    repeats: int) -> None:
+        """Fire a pulse train ``repeats`` times, one every ``period`` s: the pulses of
+        ``levels`` (V, signed) in turn, ``width`` s each, routed as :meth:`apply_pulse` routes
+        one pulse. A SET pulse then a RESET pulse on the same bit lines is an endurance
+        test's cycle, simulated in one block (``RRAMArray.cycle_pulses``); any other train
+        is applied pulse by pulse."""
+        cells = self.selected_cells
+        bl, sl, gate = self._terminals(cells)
+        gated = gate > 0
+        on_bl = gated & (bl == Route.PULSE) & (sl == Route.GROUND)
+        on_sl = gated & (sl == Route.PULSE) & (bl == Route.GROUND)
+        if not (on_bl.any() or on_sl.any()):
+            self.array.advance(repeats * period)
+            return
+        if len(levels) == 2 and levels[0] > 0 > levels[1] and not on_sl.any():
+            g = gate[on_bl]
+            self.array.cycle_pulses(cells[on_bl], levels[0], -levels[1], g,
+                                    self._bit_line_reset_gate(g, levels[1]), width, period,
+                                    repeats)
+            return
+        for _ in range(repeats):
+            start = self.array.clock
+            for level in levels:
+                self.apply_pulse(level, width)
+            self.array.clock = start
+            self.array.advance(period)
+
+    def _bit_line_reset_gate(self, gate: NDArray[np.float64], amplitude: float
+                             ) -> NDArray[np.float64]:
+        """The gate voltage that sets a RESET's drive when the bit line is pulsed to
+        ``amplitude`` < 0: the gate plus the magnitude (the transistor's source follows the
+        bit line down), no more than the gate at which the model's RESET is fully driven."""
+        return np.minimum(gate + abs(amplitude),
+                          max(self.array.model.v_gate_reset_full, float(np.max(gate))))
 
     def hold_voltages(self, voltages: NDArray[np.float64], duration: float) -> NDArray[np.float64]:
         """Hold the SMU at each of ``voltages`` in turn for ``duration`` s (the steps of a

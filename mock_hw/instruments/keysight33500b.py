@@ -2,12 +2,20 @@
 
 Channel 1 only (a 33521B); suffix ``1`` is accepted on SOURce, OUTPut and TRIGger.
 Accepts the function, levels (high/low or amplitude/offset), pulse period, width and
-edge times, polarity, load, burst and trigger commands, output, ``*TRG`` and ``*OPC?``.
+edge times, polarity, load, burst and trigger commands, output, ``*TRG`` and ``*OPC?``, and
+arbitrary waveforms in volatile memory: ``DATA:ARB name,v1,v2,...`` (8 to 65,536 points from
+-1 to +1, names of up to 12 characters starting with a letter), ``DATA:VOL:CLE``,
+``FUNC:ARB name`` (the query answers the name in quotes), ``FUNC:ARB:SRAT`` (1 uSa/s to
+250 MSa/s) and ``FUNC:ARB:FILT NORM|STEP|OFF``. An arbitrary waveform spans the levels as the
+guide defines it: +1 is the high level and -1 the low level (swapped under inverted polarity).
 Levels are checked against the load (+-5 V into 50 ohm, +-10 V into high impedance) and
 high must stay above low; a width must fit in the period. A ``*TRG`` with the bus as
 trigger source, burst on in triggered mode, the pulse function and the output on fires
 ``BURS:NCYC`` pulses: each calls ``bench.apply_pulse`` with the level the pulse reaches
-(high, or low under inverted polarity) and its width; the baseline is taken as 0 V.
+(high, or low under inverted polarity) and its width; the baseline is taken as 0 V. With the
+arbitrary function it plays the selected waveform ``BURS:NCYC`` times: each run of equal
+samples away from 0 V (one sample lasts 1 / sample rate; the filter is taken as ``OFF``, each
+sample held) is a pulse, and the train goes to ``bench.apply_burst``.
 Otherwise ``*TRG`` is refused with -211 "Trigger ignored" (no pulse with the output off).
 A pulse the simulated array refuses (a level or width outside its model) is a -300
 device-specific error. Integers are written with their sign, as the 33500B does (``+0``).
@@ -18,10 +26,21 @@ the emulator's choice; the programming guide gives no size.
 from __future__ import annotations
 
 import math
+import re
 
+import numpy as np
+
+from mock_hw.instruments.base import no_parameter
 from mock_hw.instruments.errorqueue import InstrumentCommandError
 from mock_hw.instruments.scpi import ScpiEmulator, parse_bool, parse_choice, parse_number
 
+ARB_POINTS = (8, 65536)
+"""Fewest and most points of a volatile arbitrary waveform (33500B without the memory option)."""
+ARB_RATES = (1e-6, 250e6)
+"""Sample rates of the arbitrary function (Sa/s)."""
+IDLE_VOLTS = 1e-6
+"""Samples closer to 0 V than this are the waveform's idle level, not a pulse."""
+_ARB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,11}")
 FUNCTIONS = ("SINusoid", "SQUare", "TRIangle", "RAMP", "PULSe", "PRBS", "NOISe", "ARB", "DC")
 INFINITE_LOAD = 9.9e37
 
@@ -57,6 +76,10 @@ class Keysight33500BEmulator(ScpiEmulator):
         self.trigger_source = "IMM"
         self.output = False
         self.pulses_fired = 0
+        self.arb_waveforms: dict[str, np.ndarray] = {}
+        self.arb_name = ""
+        self.sample_rate = 40e3
+        self.arb_filter = "NORM"
 
     def define(self) -> None:
         super().define()
@@ -99,6 +122,17 @@ class Keysight33500BEmulator(ScpiEmulator):
           get=lambda: self.polarity)
         c(":OUTPut#:LOAD", set=self._set_load,
           get=lambda: _num(INFINITE_LOAD if math.isinf(self.load) else self.load))
+        c("[:SOURce#]:DATA:ARBitrary", set=self._load_arb)
+        c("[:SOURce#]:DATA:VOLatile:CLEar", set=self._clear_arbs)
+        c("[:SOURce#]:FUNCtion:ARBitrary", set=self._select_arb,
+          get=lambda: f'"{self.arb_name}"')
+        c("[:SOURce#]:FUNCtion:ARBitrary:SRATe",
+          set=lambda a: setattr(self, "sample_rate", parse_number(a, *ARB_RATES, 40e3)),
+          get=lambda: _num(self.sample_rate))
+        c("[:SOURce#]:FUNCtion:ARBitrary:FILTer",
+          set=lambda a: setattr(self, "arb_filter",
+                                parse_choice(a, ("NORMal", "STEP", "OFF"))),
+          get=lambda: self.arb_filter)
         self.common("*TRG", self._trigger)
 
     def _level_limit(self) -> float:
@@ -155,10 +189,53 @@ class Keysight33500BEmulator(ScpiEmulator):
     def _set_edges(self, args: str) -> None:
         self.lead_edge = self.trail_edge = parse_number(args, 8.4e-9, 1e-6, 10e-9)
 
+    def _load_arb(self, args: str) -> None:
+        name, _, data = args.partition(",")
+        name = name.strip().strip("\"'")
+        if not _ARB_NAME.fullmatch(name):
+            raise InstrumentCommandError(-224, "Illegal parameter value")
+        points = data.split(",")
+        if not ARB_POINTS[0] <= len(points) <= ARB_POINTS[1]:
+            raise InstrumentCommandError(-222, "Data out of range")
+        self.arb_waveforms[name.upper()] = np.array(
+            [parse_number(point, -1.0, 1.0, 0.0) for point in points])
+
+    def _clear_arbs(self, args: str) -> None:
+        no_parameter(args)
+        self.arb_waveforms.clear()
+        self.arb_name = ""
+
+    def _select_arb(self, args: str) -> None:
+        name = args.strip().strip("\"'").upper()
+        if name not in self.arb_waveforms:
+            raise InstrumentCommandError(-224, "Illegal parameter value")
+        self.arb_name = name
+
+    def _arb_train(self) -> tuple[list[float], float, float]:
+        """The selected waveform as pulses: their levels (V), width (s) and the period (s).
+        Pulses of different widths are not a train of one width: refused as a conflict."""
+        data = self.arb_waveforms[self.arb_name]
+        half, middle = (self.high - self.low) / 2, (self.high + self.low) / 2
+        volts = middle + (half if self.polarity == "NORM" else -half) * data
+        volts[np.abs(volts) < IDLE_VOLTS] = 0.0
+        starts = np.flatnonzero(np.r_[True, volts[1:] != volts[:-1]])
+        lengths = np.diff(np.r_[starts, volts.size])
+        pulse = volts[starts] != 0.0
+        levels, runs = volts[starts][pulse], lengths[pulse]
+        if runs.size and np.any(runs != runs[0]):
+            raise _conflict()
+        dt = 1.0 / self.sample_rate
+        return [float(v) for v in levels], float(runs[0] * dt) if runs.size else dt, volts.size * dt
+
     def _trigger(self) -> None:
         armed = (self.trigger_source == "BUS" and self.burst and self.burst_mode == "TRIG")
         if not armed:
             raise InstrumentCommandError(-211, "Trigger ignored")
+        if self.output and self.function == "ARB" and self.arb_name:
+            levels, width, period = self._arb_train()
+            self.on_bench(lambda: self.bench.apply_burst(levels, width, period, self.cycles))
+            self.pulses_fired += len(levels) * self.cycles
+            return
         if not (self.output and self.function == "PULS"):
             return
         level = self.high if self.polarity == "NORM" else self.low
