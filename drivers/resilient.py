@@ -84,6 +84,13 @@ class RetryingPulseGenerator(_Retrying, PulseGenerator):
                         edge_time: float | None = None) -> None:
         self._once_more(lambda: self.inner.configure_pulse(amplitude, width, edge_time))
 
+    def configure_train(self, amplitudes: Sequence[float], width: float) -> None:
+        self._once_more(lambda: self.inner.configure_train(amplitudes, width))
+
+    def fire_burst(self, repeats: int) -> None:
+        """Never retried: a burst that reported an error may have cycled the cells."""
+        self.inner.fire_burst(repeats)
+
     def fire(self) -> None:
         try:
             self.inner.fire()

@@ -75,3 +75,14 @@ class PulseGenerator(BenchInstrument):
     @abstractmethod
     def fire(self) -> None:
         """Fire exactly one pulse and return when it is complete."""
+
+    @abstractmethod
+    def configure_train(self, amplitudes: Sequence[float], width: float) -> None:
+        """Shape a train for bursts: one pulse per amplitude (V, signed, from 0 V), in order,
+        ``width`` (s) each, the output back at 0 V between them. Every level and the width
+        are checked against the setup's limits before any is written."""
+
+    @abstractmethod
+    def fire_burst(self, repeats: int) -> None:
+        """Play the configured train ``repeats`` times back to back on one trigger (the
+        instrument's burst mode, not one trigger per pulse) and return when it is done."""

@@ -4,7 +4,10 @@ Commands follow the 33500B Series Operating and Service Guide (SCPI reference), 
 the channel suffix (``SOUR1:``, ``OUTP1``, ``TRIG1:``) so channel 2 of a two-channel model
 works alike: ``FUNC PULS``, ``VOLT:HIGH``/``VOLT:LOW``, ``FUNC:PULS:PER``, ``FUNC:PULS:WIDT``,
 ``FUNC:PULS:TRAN``, ``OUTP:POL``, ``OUTP:LOAD INF``, ``BURS:MODE TRIG``, ``BURS:NCYC 1``,
-``BURS:STAT ON``, ``TRIG:SOUR BUS``, ``OUTP ON|OFF``, ``*TRG`` and ``*OPC?``.
+``BURS:STAT ON``, ``TRIG:SOUR BUS``, ``OUTP ON|OFF``, ``*TRG`` and ``*OPC?``. Pulse trains
+for bursts are arbitrary waveforms in volatile memory (``DATA:VOL:CLE``, ``DATA:ARB``,
+``FUNC:ARB``, ``FUNC:ARB:SRAT``, ``FUNC:ARB:FILT OFF``, ``FUNC ARB``) played ``BURS:NCYC``
+times on one ``*TRG``.
 
 The output is set for a high-impedance load (the chip's terminals), so the programmed
 levels are the volts at the chip. A pulse of amplitude A leaves 0 V for A and returns: a
@@ -14,6 +17,8 @@ positive one idles at the low level 0 V; a negative one uses inverted polarity b
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Literal
 
 from drivers.errors import ConfigError
@@ -28,6 +33,12 @@ from drivers.roles import PulseGenerator
 from drivers.safety import Interlock
 from drivers.transport import LineTransport
 
+TRAIN_NAME = "LABCTL_TRAIN"
+"""The volatile arbitrary waveform that holds a pulse train."""
+TRAIN_GAP = 3
+"""Idle samples after each pulse of a train (one sample is one pulse width): 25 % duty."""
+ARB_POINTS_MIN = 8
+"""Fewest points of an arbitrary waveform."""
 RESET_LEVEL = 0.1
 """High level after ``*RST`` at the chip (V), the low level its negative: 100 mVpp about 0 V
 into 50 ohm, which is 200 mVpp into the chip's high impedance."""
@@ -87,6 +98,21 @@ class Keysight33500B(ScpiInstrument, PulseGenerator):
         validator=StrictRange(1, 100_000_000), parse=lambda reply: round(float(reply)),
         kind="int",
     )
+    arb_sample_rate = control(
+        "SOUR{ch}:FUNC:ARB:SRAT?", "SOUR{ch}:FUNC:ARB:SRAT {value}",
+        "the arbitrary waveform's sample rate (one sample: one pulse width of a train)",
+        validator=StrictRange(1e-6, 250e6), units="Sa/s",
+        safety=lambda interlock, rate: interlock.check_width(1.0 / rate, "train pulse width"),
+    )
+    arb_filter = control(
+        "SOUR{ch}:FUNC:ARB:FILT?", "SOUR{ch}:FUNC:ARB:FILT {value}",
+        "the arbitrary waveform's filter (OFF: each sample held, square pulses)",
+        values={name: name for name in ("NORM", "STEP", "OFF")}, parse=parse_word,
+    )
+    arb_waveform = control(
+        "SOUR{ch}:FUNC:ARB?", "SOUR{ch}:FUNC:ARB {value}", "the selected arbitrary waveform",
+        values={TRAIN_NAME: TRAIN_NAME}, parse=lambda reply: reply.strip().strip('"').upper(),
+    )
     trigger_source = control(
         "TRIG{ch}:SOUR?", "TRIG{ch}:SOUR {value}", "the trigger source",
         values={name: name for name in ("IMM", "EXT", "TIM", "BUS")}, parse=parse_word,
@@ -112,6 +138,9 @@ class Keysight33500B(ScpiInstrument, PulseGenerator):
         type(self).low_level.settle(self, -RESET_LEVEL)
         self._output_on = False
         self._configured = False
+        self._shape: Literal["pulse", "train"] = "pulse"
+        self._repeats = 1
+        self._train_period = 0.0
         self.function = "PULS"
         self.load = "INF"
         # above the *RST width, and every pulse the setup allows
@@ -161,12 +190,69 @@ class Keysight33500B(ScpiInstrument, PulseGenerator):
         self.pulse_width = width
         if edge_time is not None:
             self.edge_time = edge_time
+        if self._shape != "pulse":
+            self.function = "PULS"
+            self._shape = "pulse"
+        self._burst_of(1)
         self._configured = True
         self.check_errors()
 
+    def configure_train(self, amplitudes: Sequence[float], width: float) -> None:
+        """Shape a burst's train: one sample of each amplitude (V, signed) followed by
+        ``TRAIN_GAP`` samples at 0 V, one sample lasting ``width`` (s), after a leading 0 V
+        sample; the levels span the largest and smallest amplitude (and 0 V), and the
+        samples are written scaled to them, as the arbitrary function plays them."""
+        volts = [float(a) for a in amplitudes]
+        if not volts or not all(v != 0 and math.isfinite(v) for v in volts):
+            raise ConfigError(f"{self.model}: a train needs one or more finite nonzero "
+                              f"amplitudes, got {list(amplitudes)!r}")
+        settings = type(self)
+        high, low = max(max(volts), 0.0), min(min(volts), 0.0)
+        settings.high_level.validate(self, high)
+        settings.low_level.validate(self, low)
+        settings.arb_sample_rate.validate(self, 1.0 / width)
+        samples = [0.0]
+        for v in volts:
+            samples += [v] + [0.0] * TRAIN_GAP
+        samples += [0.0] * max(ARB_POINTS_MIN - len(samples), 0)
+        middle, half = (high + low) / 2, (high - low) / 2
+        if self._output_on:
+            self.output_off()
+        self.write(f"SOUR{self.channel}:DATA:VOL:CLE")
+        self.write(f"SOUR{self.channel}:DATA:ARB {TRAIN_NAME},"
+                   + ",".join(f"{(v - middle) / half:.9g}" for v in samples))
+        self.function = "ARB"
+        self.arb_waveform = TRAIN_NAME
+        self.arb_filter = "OFF"
+        self.arb_sample_rate = 1.0 / width
+        self._set_levels(high, low)
+        self.polarity = "NORM"
+        self._shape = "train"
+        self._train_period = len(samples) * width
+        self._configured = True
+        self.check_errors()
+
+    def fire_burst(self, repeats: int) -> None:
+        """Play the train ``repeats`` times on one ``*TRG`` and wait for it (``*OPC?``, with
+        the burst's duration added to the timeout)."""
+        if self._shape != "train" or not self._configured:
+            raise ConfigError(f"{self.model}: call configure_train() before fire_burst()")
+        self._burst_of(repeats)
+        if not self._output_on:
+            self.output_enabled = True
+            self._output_on = True
+        self.write("*TRG")
+        self.transport.query_long("*OPC?", repeats * self._train_period)
+        self.check_errors()
+
+    def _burst_of(self, repeats: int) -> None:
+        if repeats != self._repeats:
+            self.burst_cycles = repeats
+            self._repeats = repeats
+
     def fire(self) -> None:
         """Fire one pulse (``*TRG``), wait for it (``*OPC?``) and check the error queue."""
-        if not self._configured:
+        if not self._configured or self._shape != "pulse":
             raise ConfigError(f"{self.model}: call configure_pulse() before fire()")
         if not self._output_on:
             self.output_enabled = True

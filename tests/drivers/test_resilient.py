@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from drivers.errors import InstrumentError
@@ -10,7 +12,8 @@ from drivers.roles import PulseGenerator
 
 
 class ScriptedGenerator(PulseGenerator):
-    """Fails ``fire``/``configure_pulse`` with the queued error codes, counting every call."""
+    """Fails ``fire``/``configure_pulse`` (and the train's counterparts, which go through them)
+    with the queued error codes, counting every call."""
 
     def __init__(self, fire_errors: list[int], configure_errors: list[int]) -> None:
         self.fire_errors = fire_errors
@@ -30,6 +33,12 @@ class ScriptedGenerator(PulseGenerator):
         self.fired += 1
         if self.fire_errors:
             raise InstrumentError("scripted", self.fire_errors.pop(0), "injected")
+
+    def configure_train(self, amplitudes: Sequence[float], width: float) -> None:
+        self.configure_pulse(amplitudes[0], width)
+
+    def fire_burst(self, repeats: int) -> None:
+        self.fire()
 
     def output_off(self) -> None: ...
 
@@ -60,3 +69,19 @@ def test_settings_are_retried_once_and_a_persistent_error_is_raised() -> None:
     stubborn = RetryingPulseGenerator(ScriptedGenerator([], [-222, -222]))
     with pytest.raises(InstrumentError, match="-222"):
         stubborn.configure_pulse(1.5, 1e-6)
+
+
+@pytest.mark.parametrize("code", [-211, -330])
+def test_a_burst_is_never_fired_twice(code: int) -> None:
+    """Even "trigger ignored" is raised: part of a burst may have cycled the cells."""
+    inner = ScriptedGenerator(fire_errors=[code], configure_errors=[])
+    gen = RetryingPulseGenerator(inner)
+    with pytest.raises(InstrumentError):
+        gen.fire_burst(1000)
+    assert inner.fired == 1
+
+
+def test_a_train_setting_is_retried_once() -> None:
+    inner = ScriptedGenerator(fire_errors=[], configure_errors=[-222])
+    RetryingPulseGenerator(inner).configure_train([1.5, -2.5], 1e-6)
+    assert inner.configured == 2
