@@ -21,6 +21,7 @@ from drivers.resilient import RetryingPulseGenerator, RetryingSourceMeter
 from labctl.archive.provenance import parameter_table
 from protocols.addressing import connect_row, disconnect_row
 from protocols.calibration import GateCalibration, calibrate_gate, sample_cells
+from protocols.endurance import Checkpoint, EnduranceParams, cycle_cells
 from protocols.forming import FormingParams, form_cells
 from protocols.iv import IVParams, IVSweep, sweep_cells
 from protocols.write_verify import write_verify_host
@@ -93,6 +94,13 @@ class Bench:
         """Quasi-static I-V branches of each of ``cells`` through the SMU (see protocols.iv)."""
         _, rows, cols = self.geometry
         sweep_cells(self.fpga, self.smu, cells, rows, cols, params, on_sweep)
+
+    def cycle(self, cells: NDArray[np.int64], params: EnduranceParams,
+              on_checkpoint: Callable[[Checkpoint], None]) -> None:
+        """SET/RESET cycling of ``cells`` in pulse-generator bursts (see protocols.endurance);
+        raises before any pulse if the cycling is beyond the setup's limits."""
+        _, rows, cols = self.geometry
+        cycle_cells(self.fpga, self.pulse, cells, rows, cols, params, on_checkpoint)
 
     def calibrate_gate(self, cells: NDArray[np.int64]) -> GateCalibration:
         """Median SET conductance against gate voltage, on a sample of ``cells``."""

@@ -15,7 +15,7 @@ Root attributes (all runs)
     NX_class        "NXroot"; ``default`` = "entry"
     format          "labctl-archive"
     schema_version  2
-    kind            "program" | "train" | "read" | "sweep" | "iv" | "retention"
+    kind            "program" | "train" | "read" | "sweep" | "iv" | "retention" | "endurance"
     labctl_version, git_revision   what wrote the file (revision "unknown" outside git)
     created         start time, ISO 8601, UTC (kept across resumes)
     backend         "software" | "mock" | "chip"
@@ -72,6 +72,13 @@ Kind "retention" (``labctl retention``: a region programmed, then read at log-sp
     retention       RETENTION_DTYPE, one row per cell per read-back: ``read`` (its index in
                     the schedule), ``time`` after programming ended (s), the cell, its target
                     level and the conductance read (S)
+
+Kind "endurance" (``labctl endurance``: SET/RESET cycling, the window read at growing intervals)
+    endurance       ENDURANCE_DTYPE, one row per probed cycle per cell still cycling: the
+                    read ``point`` (its index), the ``cycle`` (cycles done when read), the
+                    cell, ``g_lrs`` read after that cycle's SET and ``g_hrs`` after its RESET
+                    (S); a cell none of whose probes at a point opened a window g_lrs - g_hrs
+                    of the run's ``min_window`` has failed there and has no later rows
 
 Kind "train" (``labctl train``)
     accuracy        ACCURACY_DTYPE, test accuracy of every task after every epoch
@@ -223,6 +230,18 @@ RETENTION_DTYPE = np.dtype([
 ])
 RETENTION_UNITS = {"time": "s", "g": "S"}
 
+ENDURANCE_DTYPE = np.dtype([
+    ("point", "<u2"),
+    ("cycle", "<u8"),
+    ("cell", "<u4"),
+    ("tile", "<u2"),
+    ("row", "<u2"),
+    ("col", "<u2"),
+    ("g_lrs", "<f8"),
+    ("g_hrs", "<f8"),
+])
+ENDURANCE_UNITS = {"cycle": "cycles", "g_lrs": "S", "g_hrs": "S"}
+
 RESUME_DTYPE = np.dtype([
     ("time", "<f8"),
     ("task", "<u1"),
@@ -292,16 +311,18 @@ TABLE_SPECS = {
     "points": Table(IV_POINT_DTYPE, IV_POINT_UNITS, "point"),
     "switching": Table(SWITCH_DTYPE, SWITCH_UNITS, "branch", chunk_rows=1024),
     "retention": Table(RETENTION_DTYPE, RETENTION_UNITS, "reading"),
+    "endurance": Table(ENDURANCE_DTYPE, ENDURANCE_UNITS, "reading"),
 }
 """Every table: its row dtype, column units and row dimension."""
 TABLES = {name: spec.dtype for name, spec in TABLE_SPECS.items()}
 """Every table name and its row dtype."""
-KINDS = ("program", "train", "read", "sweep", "iv", "retention")
+KINDS = ("program", "train", "read", "sweep", "iv", "retention", "endurance")
 REQUIRED = {"program": ("levels", "writes", "verify"),
             "train": ("accuracy", "epochs", "resumes", "checkpoint/position"),
             "read": ("reads",),
             "iv": ("points", "switching"),
             "retention": ("levels", "writes", "retention"),
+            "endurance": ("endurance",),
             "sweep": ("runs/key", "runs/status", "runs/attempts", "runs/position")}
 """What every schema-2 archive of a kind holds, whatever its configuration."""
 STATUSES = ("running", "complete", "interrupted", "failed")
@@ -334,6 +355,11 @@ def iv_layout() -> Layout:
 def retention_layout() -> Layout:
     """Layout of a ``labctl retention`` run."""
     return Layout(tables=_tables("levels", "writes", "retention"))
+
+
+def endurance_layout() -> Layout:
+    """Layout of a ``labctl endurance`` run."""
+    return Layout(tables=_tables("endurance"))
 
 
 def _tables(*names: str) -> dict[str, Table]:

@@ -8,6 +8,7 @@ from labctl.cli import (  # noqa: F401
     archives,
     check,
     data,
+    endurance,
     export,
     iv,
     mock_server,

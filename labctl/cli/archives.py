@@ -11,6 +11,7 @@ import typer
 
 from labctl.archive.paths import archive_path
 from labctl.cli.app import app, console, report
+from labctl.cli.endurance import print_endurance_summary
 from labctl.cli.iv import print_iv_summary
 from labctl.cli.program import print_program_summary
 from labctl.cli.read import print_read_summary
@@ -20,7 +21,8 @@ from labctl.cli.train import print_train_summary
 
 _FIGURES: dict[str, Callable[[dict], None]] = {
     "program": print_program_summary, "train": print_train_summary, "read": print_read_summary,
-    "sweep": print_sweep_summary, "iv": print_iv_summary, "retention": print_retention_summary}
+    "sweep": print_sweep_summary, "iv": print_iv_summary, "retention": print_retention_summary,
+    "endurance": print_endurance_summary}
 """How each kind of run prints its key figures."""
 
 
@@ -76,6 +78,7 @@ def plot(
     """Re-make an archive's figures as PNG; a sweep's, one per figure against every swept
     option, and the accuracy of every task after every task as a heat map."""
     from labctl.archive.reader import checked
+    from labctl.plots.endurance import plot_endurance
     from labctl.plots.iv import plot_iv
     from labctl.plots.program import plot_program
     from labctl.plots.read import plot_read
@@ -85,7 +88,7 @@ def plot(
 
     path = archive_path(file)
     plots = {"program": plot_program, "train": plot_train, "read": plot_read, "iv": plot_iv,
-             "retention": plot_retention}
+             "retention": plot_retention, "endurance": plot_endurance}
     with checked(path) as archive:
         if archive.kind == "sweep":
             written = plot_sweep(archive, out or path.parent / "plots")

@@ -43,6 +43,13 @@ def summarise(archive: Archive) -> dict[str, Any]:
         figures = retention_summary(archive.table("levels"), archive.table("writes"),
                                     archive.table("retention"))
         figures["progress"] = (f"{figures['reads']} of {archive.config['reads']} read-backs")
+    elif archive.kind == "endurance":
+        from labctl.reports.endurance import endurance_summary
+
+        c = archive.config
+        figures = endurance_summary(archive.table("endurance"), float(c["min_window"]),
+                                    int(c["cycles"]))
+        figures["progress"] = (f"{figures['cycles_reached']:,} of {int(c['cycles']):,} cycles")
     elif archive.kind == "read":
         figures = read_summary(archive.table("reads")["g"])
         figures["progress"] = _cells_progress(archive, figures["cells"])

@@ -1,0 +1,122 @@
+"""``labctl endurance``: SET/RESET cycling of a region, its window read at growing intervals."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from drivers.errors import ConfigError
+from labctl.archive.paths import default_path
+from labctl.cli.app import app, console, report
+from labctl.cli.progress import phase_progress
+
+
+@app.command()
+def endurance(
+    cycles: Annotated[str, typer.Option(
+        help="Cycles at most (e.g. 1000000 or 1e6); each cell stops when it fails.")] = "1e6",
+    reads_per_decade: Annotated[int, typer.Option(
+        help="Window reads per decade of cycles.")] = 10,
+    min_window: Annotated[float, typer.Option(
+        help="A cell has failed when G_LRS - G_HRS falls below this (µS).")] = 20.0,
+    probe_cycles: Annotated[int, typer.Option(
+        help="Cycles read at each read point; failed when none opens the window.")] = 3,
+    v_set: Annotated[float, typer.Option(help="SET pulse on the bit line (V).")] = 1.5,
+    v_reset: Annotated[float, typer.Option(
+        help="RESET pulse magnitude, applied negative on the bit line (V).")] = 2.5,
+    gate: Annotated[float, typer.Option(help="Gate while cycling: SET compliance (V).")] = 1.3,
+    width: Annotated[float, typer.Option(help="Width of each pulse (µs).")] = 1.0,
+    v_read: Annotated[float, typer.Option(help="Board read voltage (V).")] = 0.2,
+    backend: Annotated[str, typer.Option(help="mock (simulated chip) or chip (--setup).")] = "mock",
+    setup: Annotated[Path | None, typer.Option(help="Bench setup TOML (for chip).")] = None,
+    tile: Annotated[int, typer.Option(help="Tile of the cells.")] = 0,
+    rows: Annotated[str, typer.Option(help="Rows START:STOP (STOP exclusive).")] = "0:8",
+    cols: Annotated[str, typer.Option(help="Columns START:STOP (STOP exclusive).")] = "0:8",
+    cells: Annotated[str | None, typer.Option(
+        help="Cells ROW:COL,... on --tile instead of --rows/--cols.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated chip.")] = 0,
+    device: Annotated[str | None, typer.Option(
+        help="Device-model overrides of the simulated chip (mock): NAME=VALUE,...")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Archive (default runs/endurance-<time>.h5).")] = None,
+    plot: Annotated[bool, typer.Option(help="Also write a PNG next to the archive.")] = False,
+    sample: Annotated[str | None, typer.Option(
+        help="Chip or sample id for the archive (default: the setup's [chip] id).")] = None,
+    operator: Annotated[str | None, typer.Option(
+        help="Who ran it, for the archive (default: the login name).")] = None,
+) -> None:
+    """Cycle cells SET/RESET in pulse bursts until --cycles or failure; fit a Weibull."""
+    from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance
+    from labctl.characterization.endurance import (
+        EnduranceConfig,
+        endurance_archived,
+        validate,
+    )
+    from labctl.device_model import parse_overrides
+
+    config = EnduranceConfig.build(
+        cycles=_count(cycles), reads_per_decade=reads_per_decade,
+        min_window=min_window * 1e-6, probe_cycles=probe_cycles, v_set=v_set,
+        v_reset=v_reset, gate=gate, width=width * 1e-6, v_read=v_read, tile=tile, rows=rows,
+        cols=cols, cells=cells, seed=seed, device=parse_overrides(device))
+    check_backend(backend, setup, config.device)
+    validate(config, chip_geometry(backend, setup))
+    out = out or default_path("endurance")
+    with (open_bench(backend, setup, seed, device=config.device) as bench,
+          phase_progress() as progress):
+        summary = endurance_archived(config, bench, out,
+                                     run_provenance(setup, sample, operator, bench), progress)
+    print_endurance_summary(summary)
+    console.print(f"archive: {out}")
+    if plot:
+        from labctl.archive import Archive
+        from labctl.plots.endurance import plot_endurance
+
+        with Archive(out) as a:
+            console.print(f"plot: {plot_endurance(a, out.with_suffix('.png'))}")
+
+
+def _count(text: str) -> int:
+    """A cycle count as typed, 1000000 or 1e6; the config checks its range."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value.is_integer()):
+        raise ConfigError(f"--cycles {text!r} is not a whole number of cycles: give e.g. "
+                          "1000000 or 1e6")
+    return int(value)
+
+
+def print_endurance_summary(s: dict[str, Any]) -> None:
+    """The window at a read point per decade, the failures and the Weibull fit."""
+    table = Table(title=f"endurance: {s['cells']} cells, up to {s['cycles']:.3g} cycles, "
+                        f"failure below {s['min_window'] * 1e6:g} µS")
+    for column in ("cycles", "cells cycling", "median window µS", "median G_LRS µS",
+                   "median G_HRS µS", "below threshold"):
+        table.add_column(column, justify="right")
+    points = s["read_points"]
+    shown = [p for p in points if _decade_point(p["cycle"])] or points
+    if points and shown[-1] is not points[-1]:
+        shown.append(points[-1])
+    for p in shown:
+        table.add_row(f"{p['cycle']:,}", str(p["cells"]), f"{p['window_median'] * 1e6:.1f}",
+                      f"{p['g_lrs_median'] * 1e6:.1f}", f"{p['g_hrs_median'] * 1e6:.1f}",
+                      str(p["below_min"]))
+    report.print(table)
+    fit = s.get("weibull")
+    fitted = ("Weibull: fewer than two failures after the first read, no fit" if fit is None
+              else f"Weibull fit ({fit['failures']} failures of {fit['cells']} cells): shape "
+                   f"{fit['shape']:.2f}, scale {fit['scale']:.3g}, median "
+                   f"{fit['median']:.3g} cycles")
+    report.print(f"failed: {s['failed']} of {s['cells']} ({s['failed_at_first_read']} at the "
+                 f"first read); cycles reached {s['cycles_reached']:,}\n{fitted}")
+
+
+def _decade_point(cycle: int) -> bool:
+    return cycle >= 1 and 10 ** round(math.log10(cycle)) == cycle
+
