@@ -21,6 +21,7 @@ from drivers.resilient import RetryingPulseGenerator, RetryingSourceMeter
 from labctl.archive.provenance import parameter_table
 from protocols.addressing import connect_row, disconnect_row
 from protocols.calibration import GateCalibration, calibrate_gate, sample_cells
+from protocols.disturb import DisturbParams, stress_cells
 from protocols.endurance import Checkpoint, EnduranceParams, cycle_cells
 from protocols.forming import FormingParams, form_cells
 from protocols.iv import IVParams, IVSweep, sweep_cells
@@ -101,6 +102,14 @@ class Bench:
         raises before any pulse if the cycling is beyond the setup's limits."""
         _, rows, cols = self.geometry
         cycle_cells(self.fpga, self.pulse, cells, rows, cols, params, on_checkpoint)
+
+    def stress(self, cells: NDArray[np.int64], params: DisturbParams,
+               read_back: Callable[[], NDArray[np.float64]],
+               on_point: Callable[[int, float, NDArray[np.float64]], None]) -> None:
+        """Read-disturb stress of ``cells`` by reads or an SMU bias, with ``read_back`` before
+        it and after every block (see protocols.disturb)."""
+        _, rows, cols = self.geometry
+        stress_cells(self.fpga, self.smu, cells, rows, cols, params, read_back, on_point)
 
     def calibrate_gate(self, cells: NDArray[np.int64]) -> GateCalibration:
         """Median SET conductance against gate voltage, on a sample of ``cells``."""

@@ -16,6 +16,7 @@ Root attributes (all runs)
     format          "labctl-archive"
     schema_version  2
     kind            "program" | "train" | "read" | "sweep" | "iv" | "retention" | "endurance"
+                    | "disturb"
     labctl_version, git_revision   what wrote the file (revision "unknown" outside git)
     created         start time, ISO 8601, UTC (kept across resumes)
     backend         "software" | "mock" | "chip"
@@ -79,6 +80,15 @@ Kind "endurance" (``labctl endurance``: SET/RESET cycling, the window read at gr
                     cell, ``g_lrs`` read after that cycle's SET and ``g_hrs`` after its RESET
                     (S); a cell none of whose probes at a point opened a window g_lrs - g_hrs
                     of the run's ``min_window`` has failed there and has no later rows
+
+Kind "disturb" (``labctl disturb``: a region programmed, then stressed by reads or a DC bias)
+    levels          LEVEL_DTYPE, as for "program"
+    writes          WRITE_DTYPE, as for "program"
+    disturb         DISTURB_DTYPE, one row per cell per read-back: ``point`` (0 before any
+                    stress), ``stress`` so far (reads of each stressed cell, or seconds of
+                    bias, as the run's ``stress`` says), ``time`` after programming ended
+                    (s), the cell, whether it is ``stressed`` (else an unstressed control),
+                    its target level and the conductance read (S)
 
 Kind "train" (``labctl train``)
     accuracy        ACCURACY_DTYPE, test accuracy of every task after every epoch
@@ -242,6 +252,18 @@ ENDURANCE_DTYPE = np.dtype([
 ])
 ENDURANCE_UNITS = {"cycle": "cycles", "g_lrs": "S", "g_hrs": "S"}
 
+DISTURB_DTYPE = np.dtype([
+    ("point", "<u2"),
+    ("stress", "<f8"),
+    ("time", "<f8"),
+    ("cell", "<u4"),
+    ("stressed", "?"),
+    ("level", "<i2"),
+    ("g", "<f8"),
+])
+DISTURB_UNITS = {"time": "s", "g": "S"}
+"""``stress`` carries no unit: it counts reads or seconds, as the run's ``stress`` says."""
+
 RESUME_DTYPE = np.dtype([
     ("time", "<f8"),
     ("task", "<u1"),
@@ -312,17 +334,19 @@ TABLE_SPECS = {
     "switching": Table(SWITCH_DTYPE, SWITCH_UNITS, "branch", chunk_rows=1024),
     "retention": Table(RETENTION_DTYPE, RETENTION_UNITS, "reading"),
     "endurance": Table(ENDURANCE_DTYPE, ENDURANCE_UNITS, "reading"),
+    "disturb": Table(DISTURB_DTYPE, DISTURB_UNITS, "reading"),
 }
 """Every table: its row dtype, column units and row dimension."""
 TABLES = {name: spec.dtype for name, spec in TABLE_SPECS.items()}
 """Every table name and its row dtype."""
-KINDS = ("program", "train", "read", "sweep", "iv", "retention", "endurance")
+KINDS = ("program", "train", "read", "sweep", "iv", "retention", "endurance", "disturb")
 REQUIRED = {"program": ("levels", "writes", "verify"),
             "train": ("accuracy", "epochs", "resumes", "checkpoint/position"),
             "read": ("reads",),
             "iv": ("points", "switching"),
             "retention": ("levels", "writes", "retention"),
             "endurance": ("endurance",),
+            "disturb": ("levels", "writes", "disturb"),
             "sweep": ("runs/key", "runs/status", "runs/attempts", "runs/position")}
 """What every schema-2 archive of a kind holds, whatever its configuration."""
 STATUSES = ("running", "complete", "interrupted", "failed")
@@ -360,6 +384,11 @@ def retention_layout() -> Layout:
 def endurance_layout() -> Layout:
     """Layout of a ``labctl endurance`` run."""
     return Layout(tables=_tables("endurance"))
+
+
+def disturb_layout() -> Layout:
+    """Layout of a ``labctl disturb`` run."""
+    return Layout(tables=_tables("levels", "writes", "disturb"))
 
 
 def _tables(*names: str) -> dict[str, Table]:

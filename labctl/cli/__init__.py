@@ -8,6 +8,7 @@ from labctl.cli import (  # noqa: F401
     archives,
     check,
     data,
+    disturb,
     endurance,
     export,
     iv,

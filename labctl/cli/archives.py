@@ -11,6 +11,7 @@ import typer
 
 from labctl.archive.paths import archive_path
 from labctl.cli.app import app, console, report
+from labctl.cli.disturb import print_disturb_summary
 from labctl.cli.endurance import print_endurance_summary
 from labctl.cli.iv import print_iv_summary
 from labctl.cli.program import print_program_summary
@@ -22,7 +23,7 @@ from labctl.cli.train import print_train_summary
 _FIGURES: dict[str, Callable[[dict], None]] = {
     "program": print_program_summary, "train": print_train_summary, "read": print_read_summary,
     "sweep": print_sweep_summary, "iv": print_iv_summary, "retention": print_retention_summary,
-    "endurance": print_endurance_summary}
+    "endurance": print_endurance_summary, "disturb": print_disturb_summary}
 """How each kind of run prints its key figures."""
 
 
@@ -78,6 +79,7 @@ def plot(
     """Re-make an archive's figures as PNG; a sweep's, one per figure against every swept
     option, and the accuracy of every task after every task as a heat map."""
     from labctl.archive.reader import checked
+    from labctl.plots.disturb import plot_disturb
     from labctl.plots.endurance import plot_endurance
     from labctl.plots.iv import plot_iv
     from labctl.plots.program import plot_program
@@ -88,7 +90,7 @@ def plot(
 
     path = archive_path(file)
     plots = {"program": plot_program, "train": plot_train, "read": plot_read, "iv": plot_iv,
-             "retention": plot_retention, "endurance": plot_endurance}
+             "retention": plot_retention, "endurance": plot_endurance, "disturb": plot_disturb}
     with checked(path) as archive:
         if archive.kind == "sweep":
             written = plot_sweep(archive, out or path.parent / "plots")

@@ -50,6 +50,13 @@ def summarise(archive: Archive) -> dict[str, Any]:
         figures = endurance_summary(archive.table("endurance"), float(c["min_window"]),
                                     int(c["cycles"]))
         figures["progress"] = (f"{figures['cycles_reached']:,} of {int(c['cycles']):,} cycles")
+    elif archive.kind == "disturb":
+        from labctl.reports.disturb import disturb_summary
+
+        figures = disturb_summary(archive.table("levels"), archive.table("disturb"),
+                                  str(archive.config["stress"]))
+        figures["progress"] = (f"{len(figures['read_backs'])} of "
+                               f"{int(archive.config['points']) + 1} read-backs")
     elif archive.kind == "read":
         figures = read_summary(archive.table("reads")["g"])
         figures["progress"] = _cells_progress(archive, figures["cells"])

@@ -1,0 +1,121 @@
+"""``labctl disturb``: programmed cells stressed by reads or a DC bias, against controls."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from drivers.errors import ConfigError
+from labctl.archive.paths import default_path
+from labctl.cli.app import app, console, report
+from labctl.cli.progress import phase_progress
+
+
+@app.command()
+def disturb(
+    stress: Annotated[str, typer.Option(
+        help="reads (board reads of the stressed cells) or dc (the SMU's bias, held).")
+    ] = "reads",
+    amount: Annotated[str, typer.Option(
+        help="Reads of each stressed cell (e.g. 1e5), or the DC stress time (90s, 1h, 1d).")
+    ] = "1e5",
+    first: Annotated[str | None, typer.Option(
+        help="Stress at the first read-back: 1 read, or amount / 1000 of a DC stress.")
+    ] = None,
+    points: Annotated[int, typer.Option(help="Read-backs under stress, geometric.")] = 11,
+    v_stress: Annotated[float, typer.Option(help="Read or bias voltage (V).")] = 0.2,
+    levels: Annotated[int, typer.Option(help="Number of conductance levels (>= 2).")] = 8,
+    backend: Annotated[str, typer.Option(help="mock (simulated chip) or chip (--setup).")] = "mock",
+    setup: Annotated[Path | None, typer.Option(help="Bench setup TOML (for chip).")] = None,
+    tile: Annotated[int, typer.Option(help="Tile of the cells.")] = 0,
+    rows: Annotated[str, typer.Option(help="Rows START:STOP (STOP exclusive).")] = "0:8",
+    cols: Annotated[str, typer.Option(help="Columns START:STOP (STOP exclusive).")] = "0:8",
+    cells: Annotated[str | None, typer.Option(
+        help="Cells ROW:COL,... on --tile instead of --rows/--cols.")] = None,
+    g_min: Annotated[float, typer.Option(help="Lowest level centre (µS).")] = 10.0,
+    g_max: Annotated[float, typer.Option(help="Highest level centre (µS).")] = 120.0,
+    tolerance: Annotated[float, typer.Option(help="Half-width of each band (µS).")] = 2.0,
+    seed: Annotated[int, typer.Option(help="Seed of the level pattern and simulated chip.")] = 0,
+    device: Annotated[str | None, typer.Option(
+        help="Device-model overrides of the simulated chip (mock): NAME=VALUE,...")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Archive (default runs/disturb-<time>.h5).")] = None,
+    plot: Annotated[bool, typer.Option(help="Also write a PNG next to the archive.")] = False,
+    sample: Annotated[str | None, typer.Option(
+        help="Chip or sample id for the archive (default: the setup's [chip] id).")] = None,
+    operator: Annotated[str | None, typer.Option(
+        help="Who ran it, for the archive (default: the login name).")] = None,
+) -> None:
+    """Program cells to N levels, stress half of them at a read voltage, and follow both."""
+    from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance
+    from labctl.characterization.disturb import DisturbConfig, disturb_archived, validate
+    from labctl.device_model import parse_overrides
+
+    total, start = _amounts(stress, amount, first)
+    config = DisturbConfig.build(
+        stress=stress, amount=total, first=start, points=points, v_stress=v_stress,
+        levels=levels, tile=tile, rows=rows, cols=cols, cells=cells, g_min=g_min * 1e-6,
+        g_max=g_max * 1e-6, tolerance=tolerance * 1e-6, seed=seed,
+        device=parse_overrides(device))
+    check_backend(backend, setup, config.device)
+    validate(config, chip_geometry(backend, setup))
+    out = out or default_path("disturb")
+    with (open_bench(backend, setup, seed, device=config.device) as bench,
+          phase_progress() as progress):
+        summary = disturb_archived(config, bench, out,
+                                   run_provenance(setup, sample, operator, bench), progress)
+    print_disturb_summary(summary)
+    console.print(f"archive: {out}")
+    if plot:
+        from labctl.archive import Archive
+        from labctl.plots.disturb import plot_disturb
+
+        with Archive(out) as a:
+            console.print(f"plot: {plot_disturb(a, out.with_suffix('.png'))}")
+
+
+def _amounts(stress: str, amount: str, first: str | None) -> tuple[float, float]:
+    """``--amount`` and ``--first`` as numbers: whole reads, or DC durations."""
+    if stress == "dc":
+        from labctl.durations import parse_duration
+
+        total = parse_duration(amount, "--amount")
+        return total, parse_duration(first, "--first") if first else total / 1000
+    if stress != "reads":
+        raise ConfigError(f"--stress {stress!r} is neither reads nor dc")
+    return _reads(amount, "--amount"), _reads(first, "--first") if first else 1.0
+
+
+def _reads(text: str, option: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 1 and value.is_integer()):
+        raise ConfigError(f"{option} {text!r} is not a whole number of reads (1 or more): "
+                          "give e.g. 100000 or 1e5")
+    return value
+
+
+def print_disturb_summary(s: dict[str, Any]) -> None:
+    """Drift of the stressed cells and of the controls, and their difference, per read-back."""
+    unit = "reads" if s["stress"] == "reads" else "s"
+    table = Table(title=f"disturb: {s['stressed']} cells stressed ({s['stress']}), "
+                        f"{s['controls']} controls, {s['levels']} levels ±"
+                        f"{s['tolerance'] * 1e6:g} µS")
+    for column in (f"stress {unit}", "drift stressed µS", "drift control µS",
+                   "disturb µS", "moved stressed %", "moved control %"):
+        table.add_column(column, justify="right")
+
+    def cell(value: float | None, scale: float, digits: int) -> str:
+        return "-" if value is None else f"{value * scale:.{digits}f}"
+
+    for p in s["read_backs"]:
+        table.add_row(f"{p['stress']:.4g}", cell(p["drift_stressed"], 1e6, 3),
+                      cell(p["drift_control"], 1e6, 3), cell(p["disturb"], 1e6, 3),
+                      cell(p["moved_stressed"], 100, 1), cell(p["moved_control"], 100, 1))
+    report.print(table)
