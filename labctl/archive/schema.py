@@ -73,6 +73,9 @@ Kind "retention" (``labctl retention``: a region programmed, then read at log-sp
     retention       RETENTION_DTYPE, one row per cell per read-back: ``read`` (its index in
                     the schedule), ``time`` after programming ended (s), the cell, its target
                     level and the conductance read (S)
+    programmed_at   (1,) f8, when programming ended on a real bench (s since 1970-01-01 UTC;
+                    NaN on the simulated chip, whose clock is its own): what a resumed run
+                    counts the schedule from
 
 Kind "endurance" (``labctl endurance``: SET/RESET cycling, the window read at growing intervals)
     endurance       ENDURANCE_DTYPE, one row per probed cycle per cell still cycling: the
@@ -378,7 +381,9 @@ def iv_layout() -> Layout:
 
 def retention_layout() -> Layout:
     """Layout of a ``labctl retention`` run."""
-    return Layout(tables=_tables("levels", "writes", "retention"))
+    return Layout(tables=_tables("levels", "writes", "retention"),
+                  arrays={"programmed_at": Array((1,), "<f8", "s since 1970-01-01T00:00:00Z",
+                                                 fill=float("nan"))})
 
 
 def endurance_layout() -> Layout:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from drivers.errors import ConfigError
 from labctl.archive.paths import default_path
 from labctl.cli.app import app, console, report
 from labctl.cli.progress import phase_progress
@@ -42,6 +43,9 @@ def retention(
         help="Chip or sample id for the archive (default: the setup's [chip] id).")] = None,
     operator: Annotated[str | None, typer.Option(
         help="Who ran it, for the archive (default: the login name).")] = None,
+    resume: Annotated[Path | None, typer.Option(
+        help="Go on with the interrupted bench run archived in FILE, from its next read-back "
+             "(with --backend chip --setup; its own settings, not these, apply).")] = None,
 ) -> None:
     """Program cells to N levels, then follow their conductance at log-spaced times."""
     from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance
@@ -53,6 +57,9 @@ def retention(
     from labctl.device_model import parse_overrides
     from labctl.durations import parse_duration
 
+    if resume is not None:
+        _resume(resume, backend, setup, sample, operator)
+        return
     config = RetentionConfig.build(
         duration=parse_duration(duration, "--duration"), reads=reads,
         first=parse_duration(first, "--first"), levels=levels, tile=tile, rows=rows,
@@ -73,6 +80,30 @@ def retention(
 
         with Archive(out) as a:
             console.print(f"plot: {plot_retention(a, out.with_suffix('.png'))}")
+
+
+def _resume(path: Path, backend: str, setup: Path | None, sample: str | None,
+            operator: str | None) -> None:
+    from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance
+    from labctl.characterization.retention import load_unfinished, retention_archived
+
+    if backend != "chip":
+        raise ConfigError("--resume goes on with a run on a real bench: give --backend chip "
+                          "--setup FILE (a simulated chip's state is not archived)")
+    check_backend(backend, setup)
+    unfinished = load_unfinished(path)
+    unfinished.config.check_cells(chip_geometry(backend, setup))
+    taken = unfinished.tables["retention"]["read"]
+    done = int(taken.max()) + 1 if taken.size else 0
+    console.print(f"resuming {path}: {done} of {unfinished.config.reads} read-backs taken",
+                  highlight=False)
+    with (open_bench(backend, setup, unfinished.config.seed) as bench,
+          phase_progress() as progress):
+        summary = retention_archived(unfinished.config, bench, path,
+                                     run_provenance(setup, sample, operator, bench), progress,
+                                     unfinished)
+    print_retention_summary(summary)
+    console.print(f"archive: {path}")
 
 
 def print_retention_summary(s: dict[str, Any]) -> None:

@@ -80,13 +80,13 @@ def test_an_interrupted_run_leaves_an_archive_inspect_reads(tmp_path: Path,
 
     real = retention.follow
 
-    def interrupted(schedule, elapsed, wait, read, on_read):  # type: ignore[no-untyped-def]
+    def interrupted(schedule, elapsed, wait, read, on_read, start):  # type: ignore[no-untyped-def]
         def stop_after_three(index, at, g):  # type: ignore[no-untyped-def]
             on_read(index, at, g)
             if index == 2:
                 raise KeyboardInterrupt
 
-        real(schedule, elapsed, wait, read, stop_after_three)
+        real(schedule, elapsed, wait, read, stop_after_three, start)
 
     monkeypatch.setattr(retention, "follow", interrupted)
     out = tmp_path / "cut.h5"
@@ -102,3 +102,12 @@ def test_an_interrupted_run_leaves_an_archive_inspect_reads(tmp_path: Path,
 def test_a_duration_must_parse_in_the_library_too() -> None:
     with pytest.raises(ConfigError, match="--after"):
         parse_duration("soon", "--after")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--backend", "mock"], "--backend chip"),
+    (["--backend", "chip"], "needs --setup"),
+])
+def test_only_a_bench_run_resumes(args: list[str], message: str, tmp_path: Path) -> None:
+    code, text = run_cli("retention", "--resume", str(tmp_path / "x.h5"), *args)
+    assert code == 2 and message in text, text
