@@ -17,6 +17,8 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
     "api": ["LevelFigures", "ProgramReport", "ReadReport", "SweepReport", "open_bench",
             "program", "read", "run_sweep", "train"],
     "archive": ["Archive", "ArchiveError"],
+    "characterize": ["DisturbReport", "EnduranceReport", "IVReport", "RetentionReport",
+                     "disturb", "endurance", "iv", "retention"],
     "archive.analysis": ["open_archive", "open_sweep"],
     "learning.config": ["TrainConfig"],
     "learning.trainer": ["TrainResult"],

@@ -27,11 +27,12 @@ from labctl.bench import Bench
 from labctl.region import Region
 
 
-def _out(out: str | Path | None, kind: str) -> Path:
+def out_path(out: str | Path | None, kind: str) -> Path:
+    """``out``, or the default archive path of a ``kind`` of run."""
     return Path(out) if out is not None else default_path(kind)
 
 
-def _silent(phase: str, done: int, total: int) -> None:
+def silent(phase: str, done: int, total: int) -> None:
     """Progress of a run nobody watches."""
 
 
@@ -121,9 +122,9 @@ def program(bench: Bench, levels: int = 8, *, tile: int = 0, rows: str = "0:128"
 
     config = ProgramConfig.build(levels=levels, tile=tile, rows=rows, cols=cols, **options)
     validate(config, bench.geometry)
-    path = _out(out, "program")
+    path = out_path(out, "program")
     result = program_archived(config, bench, path,
-                              run_provenance(None, sample, operator, bench), _silent)
+                              run_provenance(None, sample, operator, bench), silent)
     return ProgramReport.from_summary(path, result.summary)
 
 
@@ -162,9 +163,9 @@ def read(bench: Bench, *, tile: int = 0, rows: str = "0:128", cols: str = "0:128
 
     region = Region.parse(tile, rows, cols)
     region.check(*bench.geometry)
-    path = _out(out, "read")
+    path = out_path(out, "read")
     conductance, _ = read_archived(region, bench, path,
-                                   run_provenance(None, sample, operator, bench), _silent)
+                                   run_provenance(None, sample, operator, bench), silent)
     return ReadReport(path, region, conductance)
 
 
@@ -186,7 +187,7 @@ def train(*, out: str | Path | None = None, data_dir: str | Path | None = None,
     fetcher = DatasetFetcher(Path(data_dir) if data_dir is not None else None)
     data = [fetcher.load(task) for task in config.tasks]
     setup = Path(config.setup) if config.setup else None
-    return run_training(config, data, _out(out, "train"),
+    return run_training(config, data, out_path(out, "train"),
                         provenance=run_provenance(setup, sample, operator))
 
 
