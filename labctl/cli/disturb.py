@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,6 +11,23 @@ from rich.table import Table
 from drivers.errors import ConfigError
 from labctl.archive.paths import default_path
 from labctl.cli.app import app, console, report
+from labctl.cli.options import (
+    Backend,
+    Cells,
+    Cols,
+    Device,
+    GMax,
+    GMin,
+    Levels,
+    Operator,
+    Out,
+    Plot,
+    Rows,
+    Sample,
+    Setup,
+    Tile,
+    Tolerance,
+)
 from labctl.cli.progress import phase_progress
 
 
@@ -28,27 +44,22 @@ def disturb(
     ] = None,
     points: Annotated[int, typer.Option(help="Read-backs under stress, geometric.")] = 11,
     v_stress: Annotated[float, typer.Option(help="Read or bias voltage (V).")] = 0.2,
-    levels: Annotated[int, typer.Option(help="Number of conductance levels (>= 2).")] = 8,
-    backend: Annotated[str, typer.Option(help="mock (simulated chip) or chip (--setup).")] = "mock",
-    setup: Annotated[Path | None, typer.Option(help="Bench setup TOML (for chip).")] = None,
-    tile: Annotated[int, typer.Option(help="Tile of the cells.")] = 0,
-    rows: Annotated[str, typer.Option(help="Rows START:STOP (STOP exclusive).")] = "0:8",
-    cols: Annotated[str, typer.Option(help="Columns START:STOP (STOP exclusive).")] = "0:8",
-    cells: Annotated[str | None, typer.Option(
-        help="Cells ROW:COL,... on --tile instead of --rows/--cols.")] = None,
-    g_min: Annotated[float, typer.Option(help="Lowest level centre (µS).")] = 10.0,
-    g_max: Annotated[float, typer.Option(help="Highest level centre (µS).")] = 120.0,
-    tolerance: Annotated[float, typer.Option(help="Half-width of each band (µS).")] = 2.0,
+    levels: Levels = 8,
+    backend: Backend = "mock",
+    setup: Setup = None,
+    tile: Tile = 0,
+    rows: Rows = "0:8",
+    cols: Cols = "0:8",
+    cells: Cells = None,
+    g_min: GMin = 10.0,
+    g_max: GMax = 120.0,
+    tolerance: Tolerance = 2.0,
     seed: Annotated[int, typer.Option(help="Seed of the level pattern and simulated chip.")] = 0,
-    device: Annotated[str | None, typer.Option(
-        help="Device-model overrides of the simulated chip (mock): NAME=VALUE,...")] = None,
-    out: Annotated[Path | None, typer.Option(
-        help="Archive (default runs/disturb-<time>.h5).")] = None,
-    plot: Annotated[bool, typer.Option(help="Also write a PNG next to the archive.")] = False,
-    sample: Annotated[str | None, typer.Option(
-        help="Chip or sample id for the archive (default: the setup's [chip] id).")] = None,
-    operator: Annotated[str | None, typer.Option(
-        help="Who ran it, for the archive (default: the login name).")] = None,
+    device: Device = None,
+    out: Out = None,
+    plot: Plot = False,
+    sample: Sample = None,
+    operator: Operator = None,
 ) -> None:
     """Program cells to N levels, stress half of them at a read voltage, and follow both."""
     from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,6 +11,19 @@ from rich.table import Table
 from drivers.errors import ConfigError
 from labctl.archive.paths import default_path
 from labctl.cli.app import app, console, report
+from labctl.cli.options import (
+    Backend,
+    Cells,
+    Cols,
+    Device,
+    Operator,
+    Out,
+    Plot,
+    Rows,
+    Sample,
+    Setup,
+    Tile,
+)
 from labctl.cli.progress import phase_progress
 
 
@@ -31,23 +43,18 @@ def endurance(
     gate: Annotated[float, typer.Option(help="Gate while cycling: SET compliance (V).")] = 1.3,
     width: Annotated[float, typer.Option(help="Width of each pulse (µs).")] = 1.0,
     v_read: Annotated[float, typer.Option(help="Board read voltage (V).")] = 0.2,
-    backend: Annotated[str, typer.Option(help="mock (simulated chip) or chip (--setup).")] = "mock",
-    setup: Annotated[Path | None, typer.Option(help="Bench setup TOML (for chip).")] = None,
-    tile: Annotated[int, typer.Option(help="Tile of the cells.")] = 0,
-    rows: Annotated[str, typer.Option(help="Rows START:STOP (STOP exclusive).")] = "0:8",
-    cols: Annotated[str, typer.Option(help="Columns START:STOP (STOP exclusive).")] = "0:8",
-    cells: Annotated[str | None, typer.Option(
-        help="Cells ROW:COL,... on --tile instead of --rows/--cols.")] = None,
+    backend: Backend = "mock",
+    setup: Setup = None,
+    tile: Tile = 0,
+    rows: Rows = "0:8",
+    cols: Cols = "0:8",
+    cells: Cells = None,
     seed: Annotated[int, typer.Option(help="Seed of the simulated chip.")] = 0,
-    device: Annotated[str | None, typer.Option(
-        help="Device-model overrides of the simulated chip (mock): NAME=VALUE,...")] = None,
-    out: Annotated[Path | None, typer.Option(
-        help="Archive (default runs/endurance-<time>.h5).")] = None,
-    plot: Annotated[bool, typer.Option(help="Also write a PNG next to the archive.")] = False,
-    sample: Annotated[str | None, typer.Option(
-        help="Chip or sample id for the archive (default: the setup's [chip] id).")] = None,
-    operator: Annotated[str | None, typer.Option(
-        help="Who ran it, for the archive (default: the login name).")] = None,
+    device: Device = None,
+    out: Out = None,
+    plot: Plot = False,
+    sample: Sample = None,
+    operator: Operator = None,
 ) -> None:
     """Cycle cells SET/RESET in pulse bursts until --cycles or failure; fit a Weibull."""
     from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance

@@ -1,0 +1,29 @@
+"""Options that the characterization commands share, declared once (typer ``Annotated``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Backend = Annotated[str, typer.Option(help="mock (simulated chip) or chip (--setup).")]
+Setup = Annotated[Path | None, typer.Option(help="Bench setup TOML (for chip).")]
+Tile = Annotated[int, typer.Option(help="Tile of the cells.")]
+Rows = Annotated[str, typer.Option(help="Rows START:STOP (STOP exclusive).")]
+Cols = Annotated[str, typer.Option(help="Columns START:STOP (STOP exclusive).")]
+Cells = Annotated[str | None, typer.Option(
+    help="Cells ROW:COL,... on --tile instead of --rows/--cols.")]
+Device = Annotated[str | None, typer.Option(
+    help="Device-model overrides of the simulated chip (mock): NAME=VALUE,...")]
+Out = Annotated[Path | None, typer.Option(
+    help="Archive (default runs/<command>-<time>.h5).")]
+Plot = Annotated[bool, typer.Option(help="Also write a PNG next to the archive.")]
+Sample = Annotated[str | None, typer.Option(
+    help="Chip or sample id for the archive (default: the setup's [chip] id).")]
+Operator = Annotated[str | None, typer.Option(
+    help="Who ran it, for the archive (default: the login name).")]
+Levels = Annotated[int, typer.Option(help="Number of conductance levels (>= 2).")]
+GMin = Annotated[float, typer.Option(help="Lowest level centre (µS).")]
+GMax = Annotated[float, typer.Option(help="Highest level centre (µS).")]
+Tolerance = Annotated[float, typer.Option(help="Half-width of each band (µS).")]
