@@ -67,6 +67,13 @@ def chip_geometry(backend: str, setup: Path | None) -> tuple[int, int, int]:
     return (m.tiles, m.rows, m.cols)
 
 
+def bench_limits(backend: str, setup: Path | None) -> SafetyLimits:
+    """The safety limits the backend's bench will enforce, known before any instrument is
+    opened: those of the simulated bench, or the setup's ``[safety]``."""
+    check_backend(backend, setup)
+    return load_setup(setup).safety if backend == "chip" else MOCK_LIMITS
+
+
 def open_bench(backend: str, setup: Path | None, seed: int, *, tiles: int = 1,
                formed: bool = False, device: Overrides | None = None) -> Bench:
     """A bench on ``backend``: a simulated chip of ``tiles`` arrays (seeded, its physics the

@@ -70,7 +70,7 @@ def iv(bench: Bench, *, out: str | Path | None = None, sample: str | None = None
     from labctl.characterization.iv import IVConfig, iv_archived, validate
 
     config = IVConfig.build(**options)
-    validate(config, bench.geometry)
+    validate(config, bench.geometry, bench.fpga.interlock.limits)
     path, s = _run("iv", bench, out, sample, operator, config, iv_archived)
     return IVReport(path, int(s["cells"]), int(s["cycles"]),
                     *(Spread(**s[name]) for name in ("v_form", "v_set", "v_reset", "r_on",
@@ -148,7 +148,7 @@ def endurance(bench: Bench, *, out: str | Path | None = None, sample: str | None
     from labctl.characterization.endurance import EnduranceConfig, endurance_archived, validate
 
     config = EnduranceConfig.build(**options)
-    validate(config, bench.geometry)
+    validate(config, bench.geometry, bench.fpga.interlock.limits)
     path, s = _run("endurance", bench, out, sample, operator, config, endurance_archived)
     fit = s["weibull"]
     return EnduranceReport(path, int(s["cells"]), int(s["failed"]),
@@ -190,7 +190,7 @@ def disturb(bench: Bench, *, out: str | Path | None = None, sample: str | None =
     from labctl.characterization.disturb import DisturbConfig, disturb_archived, validate
 
     config = DisturbConfig.build(**options)
-    validate(config, bench.geometry)
+    validate(config, bench.geometry, bench.fpga.interlock.limits)
     path, s = _run("disturb", bench, out, sample, operator, config, disturb_archived)
     fields = ("stress", "drift_stressed", "drift_control", "disturb", "moved_stressed",
               "moved_control")

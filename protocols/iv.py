@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from drivers.errors import ConfigError
 from drivers.fpga.client import FpgaLink
 from drivers.roles import SourceMeter
-from drivers.safety import Reach
+from drivers.safety import Interlock, Reach
 from protocols.addressing import connect_row, disconnect_row
 
 
@@ -123,6 +123,13 @@ class IVSweep:
     i: NDArray[np.float64]
 
 
+def check_limits(interlock: Interlock, params: IVParams) -> None:
+    """Raise ConfigError or SafetyError for sweeps the bench could not or must not run."""
+    params.check()
+    interlock.check_batch("I-V", params.reaches())
+    interlock.check_compliance(params.compliance)
+
+
 def sweep_cells(fpga: FpgaLink, smu: SourceMeter, cells: NDArray[np.int64], rows: int,
                 cols: int, params: IVParams, on_sweep: Callable[[IVSweep], None]) -> None:
     """Sweep each of ``cells`` in turn: a forming branch if it is pristine, then ``cycles``
@@ -131,9 +138,7 @@ def sweep_cells(fpga: FpgaLink, smu: SourceMeter, cells: NDArray[np.int64], rows
     Everything the sweeps can apply is checked against the bench's limits before the first
     command; the SMU's output is turned off and every line grounded however it ends.
     """
-    params.check()
-    fpga.interlock.check_batch("I-V", params.reaches())
-    fpga.interlock.check_compliance(params.compliance)
+    check_limits(fpga.interlock, params)
     cells = np.asarray(cells, dtype=np.int64)
     try:
         pristine = fpga.read_cells(cells, params.v_read) / params.v_read < params.g_formed

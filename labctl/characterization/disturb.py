@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
 
+from drivers.safety import Interlock, SafetyLimits
 from labctl.archive import ArchiveWriter
 from labctl.archive.provenance import Provenance
 from labctl.archive.schema import DISTURB_DTYPE, disturb_layout
@@ -42,10 +43,12 @@ class DisturbConfig(LevelledRegion):
         return DisturbParams(**{f.name: getattr(self, f.name) for f in fields(DisturbParams)})
 
 
-def validate(config: DisturbConfig, geometry: tuple[int, int, int]) -> None:
-    """Raise ConfigError for anything wrong with the request, before the bench is touched."""
+def validate(config: DisturbConfig, geometry: tuple[int, int, int], limits: SafetyLimits
+             ) -> None:
+    """Raise ConfigError for anything wrong with the request, and SafetyError for what is
+    beyond the bench's ``limits``, before any instrument is opened."""
     _ = config.plan
-    config.params.check()
+    check_limits(Interlock(limits), config.params)
     config.check_cells(geometry)
 
 

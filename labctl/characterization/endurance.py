@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
+from drivers.safety import Interlock, SafetyLimits
 from labctl.archive import ArchiveWriter
 from labctl.archive.provenance import Provenance
 from labctl.archive.schema import ENDURANCE_DTYPE, endurance_layout
@@ -49,9 +50,11 @@ class EnduranceConfig(CellSelection):
         return EnduranceParams(**{f.name: getattr(self, f.name) for f in fields(EnduranceParams)})
 
 
-def validate(config: EnduranceConfig, geometry: tuple[int, int, int]) -> None:
-    """Raise ConfigError for anything wrong with the request, before the bench is touched."""
-    config.params.check()
+def validate(config: EnduranceConfig, geometry: tuple[int, int, int], limits: SafetyLimits
+             ) -> None:
+    """Raise ConfigError for anything wrong with the request, and SafetyError for what is
+    beyond the bench's ``limits``, before any instrument is opened."""
+    check_limits(Interlock(limits), config.params)
     config.check_cells(geometry)
 
 

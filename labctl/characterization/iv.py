@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
+from drivers.safety import Interlock, SafetyLimits
 from labctl.archive import ArchiveWriter
 from labctl.archive.provenance import Provenance
 from labctl.archive.schema import IV_POINT_DTYPE, SWITCH_DTYPE, iv_layout
@@ -19,7 +20,7 @@ from labctl.characterization.selection import CellSelection
 from labctl.device_model import DeviceOverrides
 from labctl.region import coordinates
 from labctl.reports.iv import iv_summary
-from protocols.iv import IVParams, IVSweep, switching
+from protocols.iv import IVParams, IVSweep, check_limits, switching
 
 Progress = Callable[[str, int, int], None]
 COMMIT_EVERY = 1.0
@@ -54,9 +55,11 @@ class IVConfig(CellSelection):
         return IVParams(**given, delay=self.dwell)
 
 
-def validate(config: IVConfig, geometry: tuple[int, int, int]) -> None:
-    """Raise ConfigError for anything wrong with the request, before the bench is touched."""
-    config.params.check()
+def validate(config: IVConfig, geometry: tuple[int, int, int], limits: SafetyLimits
+             ) -> None:
+    """Raise ConfigError for anything wrong with the request, and SafetyError for what is
+    beyond the bench's ``limits``, before any instrument is opened."""
+    check_limits(Interlock(limits), config.params)
     config.check_cells(geometry)
 
 

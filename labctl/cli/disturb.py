@@ -62,7 +62,13 @@ def disturb(
     operator: Operator = None,
 ) -> None:
     """Program cells to N levels, stress half of them at a read voltage, and follow both."""
-    from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance
+    from labctl.backends import (
+        bench_limits,
+        check_backend,
+        chip_geometry,
+        open_bench,
+        run_provenance,
+    )
     from labctl.characterization.disturb import DisturbConfig, disturb_archived, validate
     from labctl.device_model import parse_overrides
 
@@ -73,7 +79,7 @@ def disturb(
         g_max=g_max * 1e-6, tolerance=tolerance * 1e-6, seed=seed,
         device=parse_overrides(device))
     check_backend(backend, setup, config.device)
-    validate(config, chip_geometry(backend, setup))
+    validate(config, chip_geometry(backend, setup), bench_limits(backend, setup))
     out = out or default_path("disturb")
     with (open_bench(backend, setup, seed, device=config.device) as bench,
           phase_progress() as progress):

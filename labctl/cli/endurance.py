@@ -57,7 +57,13 @@ def endurance(
     operator: Operator = None,
 ) -> None:
     """Cycle cells SET/RESET in pulse bursts until --cycles or failure; fit a Weibull."""
-    from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance
+    from labctl.backends import (
+        bench_limits,
+        check_backend,
+        chip_geometry,
+        open_bench,
+        run_provenance,
+    )
     from labctl.characterization.endurance import (
         EnduranceConfig,
         endurance_archived,
@@ -71,7 +77,7 @@ def endurance(
         v_reset=v_reset, gate=gate, width=width * 1e-6, v_read=v_read, tile=tile, rows=rows,
         cols=cols, cells=cells, seed=seed, device=parse_overrides(device))
     check_backend(backend, setup, config.device)
-    validate(config, chip_geometry(backend, setup))
+    validate(config, chip_geometry(backend, setup), bench_limits(backend, setup))
     out = out or default_path("endurance")
     with (open_bench(backend, setup, seed, device=config.device) as bench,
           phase_progress() as progress):

@@ -56,7 +56,13 @@ def iv(
     operator: Operator = None,
 ) -> None:
     """Sweep I-V curves of cells: forming if pristine, then RESET and SET each cycle."""
-    from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance
+    from labctl.backends import (
+        bench_limits,
+        check_backend,
+        chip_geometry,
+        open_bench,
+        run_provenance,
+    )
     from labctl.characterization.iv import IVConfig, iv_archived, validate
     from labctl.device_model import parse_overrides
 
@@ -66,7 +72,7 @@ def iv(
                             compliance=compliance, dwell=dwell, nplc=nplc, v_read=v_read,
                             seed=seed, device=parse_overrides(device))
     check_backend(backend, setup, config.device)
-    validate(config, chip_geometry(backend, setup))
+    validate(config, chip_geometry(backend, setup), bench_limits(backend, setup))
     out = out or default_path("iv")
     with (open_bench(backend, setup, seed, device=config.device) as bench,
           phase_progress() as progress):
