@@ -94,10 +94,11 @@ class ArchiveWriter:
         try:
             yield
         except BaseException:
-            for name in list(self._appends):
-                del self._appends[name][appends.get(name, 0):]
-            del self._writes[writes:]
-            self._attrs = attrs
+            with _interrupts_deferred():  # a second Ctrl-C must not cut the rollback short
+                for name in list(self._appends):
+                    del self._appends[name][appends.get(name, 0):]
+                del self._writes[writes:]
+                self._attrs = attrs
             raise
         finally:
             self._depth -= 1
@@ -192,15 +193,18 @@ class ArchiveWriter:
 
     # ----------------------------------------------------------------- ending
     def close(self, status: str, summary: dict[str, Any]) -> None:
-        """Record how the run ended and its key figures, and commit."""
-        self._attrs.update(status=status, ended=now_iso(),
-                           summary=json.dumps(summary, sort_keys=True, default=float))
-        self.commit()
+        """Record how the run ended and its key figures, and commit; a Ctrl-C meanwhile (a
+        second press, say) waits until the file says how the run ended."""
+        with _interrupts_deferred():
+            self._attrs.update(status=status, ended=now_iso(),
+                               summary=json.dumps(summary, sort_keys=True, default=float))
+            self.commit()
 
     def fail(self, reason: str) -> None:
         """Commit what the run took and mark it failed with ``reason`` (one line)."""
-        self._attrs.update(status="failed", ended=now_iso(), error=reason)
-        self.commit()
+        with _interrupts_deferred():
+            self._attrs.update(status="failed", ended=now_iso(), error=reason)
+            self.commit()
 
     def abandon(self) -> None:
         """Commit what was taken after a failure whose cause is not known here."""
