@@ -94,11 +94,15 @@ class ArchiveWriter:
         try:
             yield
         except BaseException:
-            with _interrupts_deferred():  # a second Ctrl-C must not cut the rollback short
-                for name in list(self._appends):
-                    del self._appends[name][appends.get(name, 0):]
-                del self._writes[writes:]
-                self._attrs = attrs
+            while True:  # a second Ctrl-C during the rollback starts it again (it is idempotent)
+                try:
+                    for name in list(self._appends):
+                        del self._appends[name][appends.get(name, 0):]
+                    del self._writes[writes:]
+                    self._attrs = attrs
+                    break
+                except KeyboardInterrupt:
+                    continue
             raise
         finally:
             self._depth -= 1
