@@ -79,22 +79,14 @@ def plot(
     """Re-make an archive's figures as PNG; a sweep's, one per figure against every swept
     option, and the accuracy of every task after every task as a heat map."""
     from labctl.archive.reader import checked
-    from labctl.plots.disturb import plot_disturb
-    from labctl.plots.endurance import plot_endurance
-    from labctl.plots.iv import plot_iv
-    from labctl.plots.program import plot_program
-    from labctl.plots.read import plot_read
-    from labctl.plots.retention import plot_retention
+    from labctl.plots import figure_for
     from labctl.plots.sweep import plot_sweep
-    from labctl.plots.train import plot_train
 
     path = archive_path(file)
-    plots = {"program": plot_program, "train": plot_train, "read": plot_read, "iv": plot_iv,
-             "retention": plot_retention, "endurance": plot_endurance, "disturb": plot_disturb}
     with checked(path) as archive:
         if archive.kind == "sweep":
             written = plot_sweep(archive, out or path.parent / "plots")
         else:
-            written = [plots[archive.kind](archive, out or file.with_suffix(".png"))]
+            written = [figure_for(archive.kind)(archive, out or file.with_suffix(".png"))]
     for png in written:
         console.print(f"plot: {png}")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from drivers.errors import ConfigError
-from labctl.archive.paths import default_path
-from labctl.cli.app import app, console, report
+from labctl.cli.app import app, report
+from labctl.cli.archived_run import run_archived
 from labctl.cli.options import (
     Backend,
     Cells,
@@ -27,8 +26,8 @@ from labctl.cli.options import (
     Setup,
     Tile,
     Tolerance,
+    parse_count,
 )
-from labctl.cli.progress import phase_progress
 
 
 @app.command()
@@ -66,8 +65,6 @@ def disturb(
         bench_limits,
         check_backend,
         chip_geometry,
-        open_bench,
-        run_provenance,
     )
     from labctl.characterization.disturb import DisturbConfig, disturb_archived, validate
     from labctl.device_model import parse_overrides
@@ -80,19 +77,8 @@ def disturb(
         device=parse_overrides(device))
     check_backend(backend, setup, config.device)
     validate(config, chip_geometry(backend, setup), bench_limits(backend, setup))
-    out = out or default_path("disturb")
-    with (open_bench(backend, setup, seed, device=config.device) as bench,
-          phase_progress() as progress):
-        summary = disturb_archived(config, bench, out,
-                                   run_provenance(setup, sample, operator, bench), progress)
-    print_disturb_summary(summary)
-    console.print(f"archive: {out}")
-    if plot:
-        from labctl.archive import Archive
-        from labctl.plots.disturb import plot_disturb
-
-        with Archive(out) as a:
-            console.print(f"plot: {plot_disturb(a, out.with_suffix('.png'))}")
+    run_archived("disturb", config, disturb_archived, print_disturb_summary, backend=backend,
+                 setup=setup, out=out, plot=plot, sample=sample, operator=operator)
 
 
 def _amounts(stress: str, amount: str, first: str | None) -> tuple[float, float]:
@@ -104,18 +90,8 @@ def _amounts(stress: str, amount: str, first: str | None) -> tuple[float, float]
         return total, parse_duration(first, "--first") if first else total / 1000
     if stress != "reads":
         raise ConfigError(f"--stress {stress!r} is neither reads nor dc")
-    return _reads(amount, "--amount"), _reads(first, "--first") if first else 1.0
-
-
-def _reads(text: str, option: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= 1 and value.is_integer()):
-        raise ConfigError(f"{option} {text!r} is not a whole number of reads (1 or more): "
-                          "give e.g. 100000 or 1e5")
-    return value
+    return (float(parse_count(amount, "--amount", "reads", "100000 or 1e5")),
+            float(parse_count(first, "--first", "reads", "1 or 100")) if first else 1.0)
 
 
 def print_disturb_summary(s: dict[str, Any]) -> None:

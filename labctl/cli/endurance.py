@@ -8,9 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from drivers.errors import ConfigError
-from labctl.archive.paths import default_path
-from labctl.cli.app import app, console, report
+from labctl.cli.app import app, report
+from labctl.cli.archived_run import run_archived
 from labctl.cli.options import (
     Backend,
     Cells,
@@ -23,8 +22,8 @@ from labctl.cli.options import (
     Sample,
     Setup,
     Tile,
+    parse_count,
 )
-from labctl.cli.progress import phase_progress
 
 
 @app.command()
@@ -61,8 +60,6 @@ def endurance(
         bench_limits,
         check_backend,
         chip_geometry,
-        open_bench,
-        run_provenance,
     )
     from labctl.characterization.endurance import (
         EnduranceConfig,
@@ -72,37 +69,15 @@ def endurance(
     from labctl.device_model import parse_overrides
 
     config = EnduranceConfig.build(
-        cycles=_count(cycles), reads_per_decade=reads_per_decade,
+        cycles=parse_count(cycles, "--cycles", "cycles", "1000000 or 1e6"),
+        reads_per_decade=reads_per_decade,
         min_window=min_window * 1e-6, probe_cycles=probe_cycles, v_set=v_set,
         v_reset=v_reset, gate=gate, width=width * 1e-6, v_read=v_read, tile=tile, rows=rows,
         cols=cols, cells=cells, seed=seed, device=parse_overrides(device))
     check_backend(backend, setup, config.device)
     validate(config, chip_geometry(backend, setup), bench_limits(backend, setup))
-    out = out or default_path("endurance")
-    with (open_bench(backend, setup, seed, device=config.device) as bench,
-          phase_progress() as progress):
-        summary = endurance_archived(config, bench, out,
-                                     run_provenance(setup, sample, operator, bench), progress)
-    print_endurance_summary(summary)
-    console.print(f"archive: {out}")
-    if plot:
-        from labctl.archive import Archive
-        from labctl.plots.endurance import plot_endurance
-
-        with Archive(out) as a:
-            console.print(f"plot: {plot_endurance(a, out.with_suffix('.png'))}")
-
-
-def _count(text: str) -> int:
-    """A cycle count as typed, 1000000 or 1e6; the config checks its range."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value.is_integer()):
-        raise ConfigError(f"--cycles {text!r} is not a whole number of cycles: give e.g. "
-                          "1000000 or 1e6")
-    return int(value)
+    run_archived("endurance", config, endurance_archived, print_endurance_summary, backend=backend,
+                 setup=setup, out=out, plot=plot, sample=sample, operator=operator)
 
 
 def print_endurance_summary(s: dict[str, Any]) -> None:

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from labctl.archive.paths import default_path
-from labctl.cli.app import app, console, report
+from labctl.cli.app import app, report
+from labctl.cli.archived_run import run_archived
 from labctl.cli.options import (
     Backend,
     Cells,
@@ -22,7 +22,6 @@ from labctl.cli.options import (
     Setup,
     Tile,
 )
-from labctl.cli.progress import phase_progress
 
 
 @app.command()
@@ -60,8 +59,6 @@ def iv(
         bench_limits,
         check_backend,
         chip_geometry,
-        open_bench,
-        run_provenance,
     )
     from labctl.characterization.iv import IVConfig, iv_archived, validate
     from labctl.device_model import parse_overrides
@@ -73,19 +70,8 @@ def iv(
                             seed=seed, device=parse_overrides(device))
     check_backend(backend, setup, config.device)
     validate(config, chip_geometry(backend, setup), bench_limits(backend, setup))
-    out = out or default_path("iv")
-    with (open_bench(backend, setup, seed, device=config.device) as bench,
-          phase_progress() as progress):
-        summary = iv_archived(config, bench, out, run_provenance(setup, sample, operator, bench),
-                              progress)
-    print_iv_summary(summary)
-    console.print(f"archive: {out}")
-    if plot:
-        from labctl.archive import Archive
-        from labctl.plots.iv import plot_iv
-
-        with Archive(out) as a:
-            console.print(f"plot: {plot_iv(a, out.with_suffix('.png'))}")
+    run_archived("iv", config, iv_archived, print_iv_summary, backend=backend,
+                 setup=setup, out=out, plot=plot, sample=sample, operator=operator)
 
 
 _ROWS = (("V_form", "v_form", "V", 1.0), ("V_set", "v_set", "V", 1.0),

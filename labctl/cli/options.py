@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from drivers.errors import ConfigError
 
 Backend = Annotated[str, typer.Option(help="mock (simulated chip) or chip (--setup).")]
 Setup = Annotated[Path | None, typer.Option(help="Bench setup TOML (for chip).")]
@@ -27,3 +30,16 @@ Levels = Annotated[int, typer.Option(help="Number of conductance levels (>= 2)."
 GMin = Annotated[float, typer.Option(help="Lowest level centre (µS).")]
 GMax = Annotated[float, typer.Option(help="Highest level centre (µS).")]
 Tolerance = Annotated[float, typer.Option(help="Half-width of each band (µS).")]
+
+
+def parse_count(text: str, option: str, unit: str, example: str) -> int:
+    """A count typed as ``1000000`` or ``1e6``: a whole number, 1 or more, else ConfigError
+    naming ``option`` and showing ``example``."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 1 and value.is_integer()):
+        raise ConfigError(f"{option} {text!r} is not a whole number of {unit} (1 or more): "
+                          f"give e.g. {example}")
+    return int(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from statistics import fmean
 from typing import Annotated, Any
@@ -10,8 +11,8 @@ import typer
 from rich.table import Table
 
 from drivers.errors import ConfigError
-from labctl.archive.paths import default_path
 from labctl.cli.app import app, console, report
+from labctl.cli.archived_run import run_archived
 from labctl.cli.options import (
     Backend,
     Cells,
@@ -29,7 +30,6 @@ from labctl.cli.options import (
     Tile,
     Tolerance,
 )
-from labctl.cli.progress import phase_progress
 
 
 @app.command()
@@ -60,7 +60,7 @@ def retention(
              "(with --backend chip --setup; its own settings, not these, apply).")] = None,
 ) -> None:
     """Program cells to N levels, then follow their conductance at log-spaced times."""
-    from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance
+    from labctl.backends import check_backend, chip_geometry
     from labctl.characterization.retention import (
         RetentionConfig,
         retention_archived,
@@ -79,24 +79,13 @@ def retention(
         tolerance=tolerance * 1e-6, seed=seed, device=parse_overrides(device))
     check_backend(backend, setup, config.device)
     validate(config, chip_geometry(backend, setup))
-    out = out or default_path("retention")
-    with (open_bench(backend, setup, seed, device=config.device) as bench,
-          phase_progress() as progress):
-        summary = retention_archived(config, bench, out,
-                                     run_provenance(setup, sample, operator, bench), progress)
-    print_retention_summary(summary)
-    console.print(f"archive: {out}")
-    if plot:
-        from labctl.archive import Archive
-        from labctl.plots.retention import plot_retention
-
-        with Archive(out) as a:
-            console.print(f"plot: {plot_retention(a, out.with_suffix('.png'))}")
+    run_archived("retention", config, retention_archived, print_retention_summary, backend=backend,
+                 setup=setup, out=out, plot=plot, sample=sample, operator=operator)
 
 
 def _resume(path: Path, backend: str, setup: Path | None, sample: str | None,
             operator: str | None) -> None:
-    from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance
+    from labctl.backends import check_backend, chip_geometry
     from labctl.characterization.retention import load_unfinished, retention_archived
 
     if backend != "chip":
@@ -109,13 +98,10 @@ def _resume(path: Path, backend: str, setup: Path | None, sample: str | None,
     done = int(taken.max()) + 1 if taken.size else 0
     console.print(f"resuming {path}: {done} of {unfinished.config.reads} read-backs taken",
                   highlight=False)
-    with (open_bench(backend, setup, unfinished.config.seed) as bench,
-          phase_progress() as progress):
-        summary = retention_archived(unfinished.config, bench, path,
-                                     run_provenance(setup, sample, operator, bench), progress,
-                                     unfinished)
-    print_retention_summary(summary)
-    console.print(f"archive: {path}")
+    run_archived("retention", unfinished.config, partial(retention_archived,
+                                                         unfinished=unfinished),
+                 print_retention_summary, backend=backend, setup=setup, out=path, plot=False,
+                 sample=sample, operator=operator)
 
 
 def print_retention_summary(s: dict[str, Any]) -> None:
