@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from mock_hw.dc_kernels import STUCK_HRS, STUCK_LRS, STUCK_NONE, staircase
 from mock_hw.errors import ModelParameterError
 from mock_hw.mvm_kernels import add_output_noise, stage_inputs
 from mock_hw.normal_table import TableNormalSampler
@@ -29,8 +30,6 @@ FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.int64]
 Cells = ArrayLike | None
 """Flat cell indices (any integer array-like), or ``None`` for every cell."""
-
-STUCK_NONE, STUCK_LRS, STUCK_HRS = 0, 1, 2
 
 _WIDTH_REFERENCE = 1e-6
 """Pulse width (s) at which the SET and RESET thresholds take their nominal values."""
@@ -372,93 +371,74 @@ class RRAMArray:
 
     def dc_sweep(self, cells: Cells, v_cell: ArrayLike, v_gate: ArrayLike, duration: float
                  ) -> FloatArray:
-        """Hold each of the voltages ``v_cell`` in turn across ``cells`` for ``duration`` s
-        (a staircase); return the current at the end of every step, shape (steps, cells).
-        Each step is :meth:`dc_checked`; the arguments are checked once."""
-        idx = self._indices(cells)
-        steps = np.atleast_1d(np.asarray(v_cell, dtype=np.float64))
-        self._volts("v_cell", steps, steps.size)
-        if not (duration > 0 and np.isfinite(duration)):
-            raise ModelParameterError("duration", duration, "a finite time > 0 s")
-        gate = self._volts("v_gate", v_gate, idx.size, lo=0.0)
-        return np.stack([self.dc_checked(idx, float(v), gate, float(duration)) for v in steps]
-                        ).reshape(steps.size, idx.size)
+        """Hold each of the voltages ``v_cell`` (bit line minus source line, V) in turn across
+        ``cells`` for ``duration`` s with the gates at ``v_gate`` (a staircase); return the
+        current each cell conducts at the end of every step (A), shape (steps, cells).
 
-    def dc_checked(self, idx: IndexArray, v_cell: float, v_gate: FloatArray | float,
-                   duration: float) -> FloatArray:
-        """Hold ``v_cell`` (bit line minus source line, V) across ``idx`` for ``duration`` s with
-        the gates at ``v_gate``; return the current each cell conducts at the end (A).
-
-        One step of a quasi-static sweep, with the physics of a pulse of that width: a
-        positive bias forms pristine cells at their forming voltage and SETs formed ones
-        abruptly, all the way to I_CC / V0, with the probability that the pulse model's
-        completion gives (so the mean change per step is the pulse model's); a negative bias
-        RESETs gradually, each step removing the fraction a RESET pulse would. The current
-        carries read noise and is limited by the access transistor. A cell counts a write
-        when it crosses between the low- and high-resistance states. Arguments are checked
-        by the caller, as for :meth:`set_checked`; ``duration`` only needs to be positive.
+        Each step has the physics of a pulse of its width: a positive bias forms pristine
+        cells at their forming voltage and SETs formed ones abruptly, all the way to
+        I_CC / V0, with the probability that the pulse model's completion gives (so the mean
+        change per step is the pulse model's); a negative bias RESETs gradually, each step
+        removing the fraction a RESET pulse would. Far below the thresholds
+        (``_DC_TAIL_WIDTHS``) nothing switches, however long the step. The current carries
+        read noise and is limited by the access transistor. A cell counts a write when it
+        crosses between the low- and high-resistance states. The steps run compiled
+        (``mock_hw.dc_kernels``).
         """
         m = self.model
-        n = idx.size
-        v_eff = abs(v_cell) + _width_shift(duration)
-        i_cc = np.broadcast_to(self.compliance_current(v_gate), (n,))
-        g_now = self._conductance(idx)
-        if v_cell > 0 and v_eff > min(m.v_set - _DC_TAIL_WIDTHS * m.v_set_width,
-                                      float(self.v_form[idx].min(initial=np.inf))):
-            self._dc_set(idx, g_now, i_cc, v_eff)
-        elif v_cell < 0 and v_eff > m.v_reset - _DC_TAIL_WIDTHS * m.v_reset_width:
-            self._dc_reset(idx, g_now, v_gate, v_eff)
-        self.clock += duration
-        g = self._conductance(idx)
-        amps = v_cell * (g + self.read_sigma(g) * self._rng.standard_normal(n))
-        return np.clip(amps, -i_cc, i_cc)
+        idx = self._indices(cells)
+        volts = np.atleast_1d(np.asarray(v_cell, dtype=np.float64)).ravel()
+        self._volts("v_cell", volts, volts.size)
+        if not (duration > 0 and np.isfinite(duration)):
+            raise ModelParameterError("duration", duration, "a finite time > 0 s")
+        gate = np.ascontiguousarray(self._volts("v_gate", v_gate, idx.size, lo=0.0))
+        steps, n = volts.size, idx.size
+        v_eff = np.abs(volts) + _width_shift(float(duration))
+        set_floor = m.v_set - _DC_TAIL_WIDTHS * m.v_set_width
+        set_on = (volts > 0) & (v_eff > min(set_floor, float(self.v_form[idx].min(initial=np.inf))))
+        completion = np.where(v_eff > set_floor, _sigmoid((v_eff - m.v_set) / m.v_set_width), 0.0)
+        reset_on = (volts < 0) & (v_eff > m.v_reset - _DC_TAIL_WIDTHS * m.v_reset_width)
+        i_cc = np.ascontiguousarray(np.broadcast_to(self.compliance_current(gate), (n,)))
+        g_hrs = self.g_hrs[idx]
+        draws = [self._rng.standard_normal((steps, n)), self._rng.random((steps, n)),
+                 self._rng.standard_normal((steps, n)), self._rng.standard_normal((steps, n)),
+                 self._rng.standard_normal((steps, n))]
+        state = [self.g_prog[idx], self.t_prog[idx], self._relax_coef[idx], self.formed[idx],
+                 self.stuck[idx], self.writes[idx]]
+        amps = np.empty((steps, n))
+        self.clock = staircase(
+            volts, v_eff, set_on, completion, reset_on, self._reset_depth(v_eff),
+            float(duration), self.clock, *state, self.pulse_budget[idx], self.v_form[idx],
+            i_cc / self.v0[idx], self._c2c_rel_sigma(i_cc), g_hrs,
+            np.sqrt(g_hrs * m.g_stuck_lrs), self._reset_drive(gate), i_cc, *draws,
+            (m.relax_mu_per_decade, m.relax_sigma_per_decade, m.relax_t0),
+            (m.read_rel_sigma, m.read_abs_sigma), m.reset_depth_spread, amps)
+        (self.g_prog[idx], self.t_prog[idx], self._relax_coef[idx], self.formed[idx],
+         self.stuck[idx], self.writes[idx]) = state
+        if self._g_cache is not None:  # the cells' conductance now, as a commit leaves it
+            self._g_cache[idx] = self._relaxed(idx)
+        self._g_version += 1
+        return amps
 
-    def _dc_set(self, idx: IndexArray, g_now: FloatArray, i_cc: FloatArray,
-                v_eff: float) -> None:
+    def _reset_drive(self, v_gate: FloatArray | float) -> FloatArray:
+        """How fully the access transistor at ``v_gate`` drives a RESET, 0 to 1."""
         m = self.model
-        n = idx.size
-        healthy = (self.stuck[idx] == STUCK_NONE) & (i_cc > 0)
-        completion = (float(_sigmoid(np.array((v_eff - m.v_set) / m.v_set_width)))
-                      if v_eff > m.v_set - _DC_TAIL_WIDTHS * m.v_set_width else 0.0)
-        g_target = i_cc / self.v0[idx] * (
-            1.0 + self._c2c_rel_sigma(i_cc) * self._rng.standard_normal(n))
-        g_target = np.maximum(g_target, self.g_hrs[idx])
-        switches = healthy & self.formed[idx] & (self._rng.random(n) < completion) & (
-            g_target > g_now)
-        forms = healthy & ~self.formed[idx] & (v_eff >= self.v_form[idx])
-        self.formed[idx[forms]] = True
-        g_new = np.where(switches | forms, g_target, g_now)
-        self._commit(idx, g_now, g_new, switches | forms,
-                     switched=self._crosses(idx, g_now, g_new) | forms)
+        return np.minimum(1.0, self.compliance_current(v_gate)
+                          / self.compliance_current(m.v_gate_reset_full))
 
-    def _dc_reset(self, idx: IndexArray, g_now: FloatArray, v_gate: FloatArray | float,
-                  v_eff: float) -> None:
-        _, frac = self._reset_fraction(idx.size, v_eff, v_gate)
-        live = self.formed[idx] & (self.stuck[idx] == STUCK_NONE)
-        floor = self.g_hrs[idx]
-        above = g_now > floor
-        g_new = np.where(live & above, floor + (g_now - floor) * (1.0 - frac), g_now)
-        self._commit(idx, g_now, g_new, live & (frac > 0) & above,
-                     switched=self._crosses(idx, g_now, g_new))
-
-    def _crosses(self, idx: IndexArray, g_before: FloatArray, g_after: FloatArray
-                 ) -> NDArray[np.bool_]:
-        """Which cells moved between the high- and low-resistance states: the boundary is
-        the geometric mean of the cell's HRS floor and a stuck-LRS cell's conductance, the
-        one worn cells are sorted by."""
-        boundary = np.sqrt(self.g_hrs[idx] * self.model.g_stuck_lrs)
-        return (g_before > boundary) != (g_after > boundary)
+    def _reset_depth(self, v_eff: FloatArray | float) -> FloatArray:
+        """Median fraction of the excess over the HRS floor a fully driven RESET at effective
+        voltage ``v_eff`` removes."""
+        m = self.model
+        return m.reset_depth_max * _sigmoid(np.asarray((v_eff - m.v_reset) / m.v_reset_width))
 
     def _reset_fraction(self, n: int, v_eff: FloatArray | float, v_gate: FloatArray | float
                         ) -> tuple[FloatArray, FloatArray]:
         """The transistor's drive and the fraction of the excess over the HRS floor that a
         RESET at effective voltage ``v_eff`` removes from each of ``n`` cells."""
-        m = self.model
-        drive = np.minimum(1.0, self.compliance_current(v_gate)
-                           / self.compliance_current(m.v_gate_reset_full))
-        depth = m.reset_depth_max * _sigmoid(np.asarray((v_eff - m.v_reset) / m.v_reset_width)
-                                             ) * drive
-        spread = 1.0 + m.reset_depth_spread * self._rng.standard_normal(n)
+        drive = self._reset_drive(v_gate)
+        depth = self._reset_depth(v_eff) * drive
+        spread = 1.0 + self.model.reset_depth_spread * self._rng.standard_normal(n)
         return drive, np.minimum(np.maximum(depth * spread, 0.0), 0.99)
 
     def advance(self, dt: float) -> None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mock_hw import DeviceModel, RRAMArray
-from mock_hw.array import _sigmoid, _width_shift
+from mock_hw.array import STUCK_HRS, _sigmoid, _width_shift
 
 CLEAN = dict(rows=32, cols=32, formed_at_start=True, stuck_lrs_fraction=0.0,
              stuck_hrs_fraction=0.0)
@@ -71,3 +71,34 @@ def test_forming_happens_at_each_cells_forming_voltage_less_the_width_shift() ->
     expected = array.v_form[cells] - _width_shift(STEP)
     assert np.all(np.abs(formed_at - expected) <= 0.02 + 1e-9)
     assert array.formed[cells].all()
+
+
+def test_dc_cycling_wears_a_cell_out_at_its_budget_and_freezes_it() -> None:
+    """Budget of 2 cycles = 4 switching pulses: the fifth LRS/HRS crossing retires the cell,
+    stuck in the state it was in before that step; later steps change nothing."""
+    array = RRAMArray(DeviceModel(**CLEAN, endurance_median=2.0, endurance_sigma_ln=0.0),
+                      seed=7)
+    cells = array.cells_of()[:32]
+    for _ in range(5):
+        array.dc_sweep(cells, [1.5], 1.2, STEP)
+        array.dc_sweep(cells, np.linspace(-0.5, -2.5, 21), 3.0, STEP)
+    np.testing.assert_array_equal(array.writes[cells], 5)
+    assert np.all(array.stuck[cells] == STUCK_HRS)  # the fifth switch was a SET from HRS
+    frozen = array.conductance(cells)
+    array.dc_sweep(cells, np.linspace(-0.5, -2.5, 21), 3.0, STEP)
+    np.testing.assert_array_equal(array.conductance(cells), frozen)
+    np.testing.assert_array_equal(array.writes[cells], 5)
+
+
+def test_the_current_of_an_inert_step_is_the_relaxed_conductance_with_read_noise() -> None:
+    """Steps far below any threshold only read: I / V at the end of each is the cell's
+    relaxed conductance at that moment, within the read noise."""
+    array = RRAMArray(DeviceModel(**CLEAN), seed=8)
+    cells = array.cells_of()[:256]
+    array.dc_sweep(cells, [1.5], 1.2, STEP)
+    amps = array.dc_sweep(cells, [0.1] * 3, 1.2, 100.0)
+    g = array.conductance(cells)  # after the last step: relaxed over 300 s
+    m = array.model
+    z = (amps[-1] / 0.1 - g) / (m.read_rel_sigma * g + m.read_abs_sigma)
+    assert abs(z.mean()) < 4 / np.sqrt(z.size) and z.std() == pytest.approx(1, abs=0.15)
+    assert np.all(np.abs(amps[0] / 0.1 - g) > 0) and np.abs(array.clock - 300 - STEP) < 1e-9
