@@ -22,7 +22,8 @@ reply timeout allows per NPLC."""
 class VoltageSourceMeter(Instrument, SourceMeter):
     """A ``SourceMeter`` built from ``source_voltage``, ``compliance_current``,
     ``output_enabled``, ``current``, ``nplc`` and ``source_delay`` settings declared by the
-    model, and its list sweep (``_list_sweep``, at most ``sweep_points_max`` points)."""
+    model, and its list sweep (``_enter_sweep``, ``_arm``, ``_trigger``, ``_leave_sweep``; at most
+    ``sweep_points_max`` points)."""
 
     source_voltage: Any
     compliance_current: Any
@@ -32,6 +33,10 @@ class VoltageSourceMeter(Instrument, SourceMeter):
     source_delay: Any
     sweep_points_max: ClassVar[int]
     _output_on = False
+    _sweep_mode = False
+    """Whether the instrument may be set to run a list sweep on its next trigger."""
+    _armed: tuple[bytes, float, float, float] | None = None
+    """The sweep (levels, compliance, delay, NPLC) the instrument holds ready to repeat."""
 
     def apply_voltage(self, voltage: float, compliance_current: float) -> None:
         """Source ``voltage`` (V) limited to ``compliance_current`` (A), output on.
@@ -40,6 +45,11 @@ class VoltageSourceMeter(Instrument, SourceMeter):
         error queue read, so the new voltage never drives more than the new compliance (an
         instrument that refused the limit raises before anything is sourced).
         """
+        self._fixed_mode()
+        self._source(voltage, compliance_current)
+
+    def _source(self, voltage: float, compliance_current: float) -> None:
+        """``apply_voltage`` without leaving sweep mode: in it, the level is the bias."""
         settings = type(self)
         settings.source_voltage.validate(self, voltage)
         settings.compliance_current.validate(self, compliance_current)
@@ -57,10 +67,12 @@ class VoltageSourceMeter(Instrument, SourceMeter):
             raise ConfigError(
                 f"{self.model}: output is off; call apply_voltage() before measure_current()"
             )
+        self._fixed_mode()
         return float(self.current)
 
     def output_off(self) -> None:
-        """Turn the output off."""
+        """Turn the output off (a sweep held ready has to be set up again)."""
+        self._armed = None
         self.output_enabled = False
         self._output_on = False
 
@@ -70,7 +82,9 @@ class VoltageSourceMeter(Instrument, SourceMeter):
 
         The largest level is checked like a source voltage (instrument range, the setup's
         SMU limit and every line routed to the SMU), and held by the interlock while the
-        sweep runs; a sweep longer than ``sweep_points_max`` runs as several.
+        sweep runs; a sweep longer than ``sweep_points_max`` runs as several. The instrument
+        keeps the sweep set up, at its bias level of 0 V between runs, and only what changed
+        is sent again: the same sweep again is one trigger.
         """
         volts = np.asarray(levels, dtype=np.float64)
         if volts.ndim != 1 or volts.size == 0:
@@ -81,22 +95,57 @@ class VoltageSourceMeter(Instrument, SourceMeter):
         settings.source_voltage.validate(self, peak)
         settings.source_delay.validate(self, delay)
         settings.nplc.validate(self, nplc)
-        self.apply_voltage(0.0, compliance_current)
-        self.source_delay = delay
-        self.nplc = nplc
+        plan = (volts.tobytes(), float(compliance_current), float(delay), float(nplc))
+        held = self._armed if self._output_on else None
+        if held is None or held[1] != plan[1]:
+            self._source(0.0, compliance_current)
+        if held is None or held[2] != plan[2]:
+            self.source_delay = delay
+        if held is None or held[3] != plan[3]:
+            self.nplc = nplc
+        ready = held is not None and held[0] == plan[0]
         key = (id(self), "source_voltage")
         self.interlock.hold_level("smu", key, peak)
         per_point = delay + nplc * LINE_PERIOD
-        currents = [self._list_sweep(volts[start:start + self.sweep_points_max],
-                                     2 * per_point * min(self.sweep_points_max, volts.size))
-                    for start in range(0, volts.size, self.sweep_points_max)]
+        currents = []
+        for start in range(0, volts.size, self.sweep_points_max):
+            chunk = volts[start:start + self.sweep_points_max]
+            if not self._sweep_mode:
+                self._sweep_mode = True
+                self._enter_sweep()
+            if not ready:
+                self._arm(chunk)
+            self._armed = None
+            currents.append(self._trigger(chunk.size, 2 * per_point * chunk.size))
+        if volts.size <= self.sweep_points_max:
+            self._armed = plan
         self.interlock.settle_level("smu", key, 0.0)
         return np.concatenate(currents)
 
+    def _fixed_mode(self) -> None:
+        """Leave sweep mode, if the instrument may be in it, for a fixed level or reading."""
+        if self._sweep_mode:
+            self._armed = None
+            self._leave_sweep()
+            self._sweep_mode = False
+
     @abstractmethod
-    def _list_sweep(self, levels: NDArray[np.float64], seconds: float) -> NDArray[np.float64]:
-        """Run one list sweep of at most ``sweep_points_max`` levels taking about
-        ``seconds``; return its currents (A). The levels are checked already."""
+    def _enter_sweep(self) -> None:
+        """Set the instrument to run its source list on the next trigger."""
+
+    @abstractmethod
+    def _arm(self, levels: NDArray[np.float64]) -> None:
+        """Load ``levels`` (at most ``sweep_points_max``, checked already) as the source list
+        of the next trigger."""
+
+    @abstractmethod
+    def _trigger(self, points: int, seconds: float) -> NDArray[np.float64]:
+        """Run the sweep set up, of ``points`` points taking about ``seconds``; read the
+        error queue and return its currents (A)."""
+
+    @abstractmethod
+    def _leave_sweep(self) -> None:
+        """Return the instrument from list-sweep mode to a fixed source level."""
 
     def _readings(self, query: str, reply: str, count: int) -> NDArray[np.float64]:
         """The ``count`` numbers of a sweep's reply, separated by commas."""

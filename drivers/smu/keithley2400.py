@@ -97,15 +97,21 @@ class Keithley2400(ScpiInstrument, VoltageSourceMeter):
         self.data_elements = "CURR"
         self.check_errors()
 
-    def _list_sweep(self, levels: NDArray[np.float64], seconds: float) -> NDArray[np.float64]:
+    def _enter_sweep(self) -> None:
         self.voltage_mode = "LIST"
+
+    def _arm(self, levels: NDArray[np.float64]) -> None:
         for start in range(0, levels.size, self.list_chunk):
             values = ",".join(wire_number(float(v)) for v in levels[start:start + self.list_chunk])
             self.write(f":SOUR:LIST:VOLT{':APP' if start else ''} {values}")
         self.trigger_count = levels.size
+
+    def _trigger(self, points: int, seconds: float) -> NDArray[np.float64]:
         query = ":READ?"
         reply = self.transport.query_long(query, seconds)
+        self.check_errors()
+        return self._readings(query, reply, points)
+
+    def _leave_sweep(self) -> None:
         self.voltage_mode = "FIX"
         self.trigger_count = 1
-        self.check_errors()
-        return self._readings(query, reply, levels.size)

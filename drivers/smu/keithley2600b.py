@@ -104,18 +104,26 @@ class Keithley2600B(VoltageSourceMeter):
             errors.append((round(float(code)), message))
         return errors
 
-    def _list_sweep(self, levels: NDArray[np.float64], seconds: float) -> NDArray[np.float64]:
+    def _enter_sweep(self) -> None:
         ch = f"smu{self.channel}"
-        values = ", ".join(wire_number(float(v)) for v in levels)
-        self.write(f"{ch}.trigger.source.listv({{{values}}})")
         self.write(f"{ch}.trigger.source.action = {ch}.ENABLE")
         self.write(f"{ch}.trigger.measure.i({ch}.nvbuffer1)")
         self.write(f"{ch}.trigger.measure.action = {ch}.ENABLE")
+
+    def _arm(self, levels: NDArray[np.float64]) -> None:
+        ch = f"smu{self.channel}"
+        values = ", ".join(wire_number(float(v)) for v in levels)
+        self.write(f"{ch}.trigger.source.listv({{{values}}})")
         self.trigger_count = levels.size
-        self.write(f"{ch}.nvbuffer1.clear()")
-        query = (f"{ch}.trigger.initiate(); waitcomplete(); "
-                 f"printbuffer(1, {levels.size}, {ch}.nvbuffer1.readings)")
+
+    def _trigger(self, points: int, seconds: float) -> NDArray[np.float64]:
+        ch = f"smu{self.channel}"
+        query = (f"{ch}.nvbuffer1.clear(); {ch}.trigger.initiate(); waitcomplete(); "
+                 f"printbuffer(1, {points}, {ch}.nvbuffer1.readings)")
         reply = self.transport.query_long(query, seconds)
-        self.write(f"{ch}.trigger.source.action = {ch}.DISABLE")
         self.check_errors()
-        return self._readings(query, reply, levels.size)
+        return self._readings(query, reply, points)
+
+    def _leave_sweep(self) -> None:
+        ch = f"smu{self.channel}"
+        self.write(f"{ch}.trigger.source.action = {ch}.DISABLE")
