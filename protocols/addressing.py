@@ -35,8 +35,21 @@ def connect_row(fpga: FpgaLink, tile: int, row: int, cols: NDArray[np.int64], ga
     floating, so that the rest of the row sees no current path. The gate is turned on last.
     """
     ident = fpga.identity
-    others = np.setdiff1d(np.arange(ident.cols), cols)
     fpga.select((tile * ident.rows + row) * ident.cols + np.asarray(cols))
+    _route_row(fpga, tile, row, cols, gate, reset=reset, source=source)
+
+
+def reconnect_row(fpga: FpgaLink, tile: int, row: int, cols: NDArray[np.int64], gate: float,
+                  *, reset: bool, source: str = "pulse") -> None:
+    """``connect_row`` for the same cells, already selected and connected: the gate off, the
+    lines routed for ``reset`` (either polarity) and the gate on at ``gate`` again."""
+    fpga.set_gate(tile, [row], [0.0])
+    _route_row(fpga, tile, row, cols, gate, reset=reset, source=source)
+
+
+def _route_row(fpga: FpgaLink, tile: int, row: int, cols: NDArray[np.int64], gate: float,
+               *, reset: bool, source: str) -> None:
+    others = np.setdiff1d(np.arange(fpga.identity.cols), cols)
     fpga.route(tile, bit_lines=others, source_lines=[], to="float" if reset else "ground")
     fpga.route(tile, bit_lines=cols, source_lines=[], to="ground" if reset else source)
     fpga.route(tile, bit_lines=[], source_lines=[row], to=source if reset else "ground")

@@ -20,7 +20,7 @@ from drivers.errors import ConfigError
 from drivers.fpga.client import FpgaLink
 from drivers.roles import SourceMeter
 from drivers.safety import Interlock, Reach
-from protocols.addressing import connect_row, disconnect_row
+from protocols.addressing import connect_row, disconnect_row, reconnect_row
 
 
 class Branch(IntEnum):
@@ -143,11 +143,10 @@ def sweep_cells(fpga: FpgaLink, smu: SourceMeter, cells: NDArray[np.int64], rows
     try:
         pristine = fpga.read_cells(cells, params.v_read) / params.v_read < params.g_formed
         for cell, fresh in zip(cells.tolist(), pristine.tolist(), strict=True):
-            if fresh:
-                on_sweep(_branch(fpga, smu, cell, 0, Branch.FORM, rows, cols, params))
-            for cycle in range(1, params.cycles + 1):
-                for branch in (Branch.RESET, Branch.SET):
-                    on_sweep(_branch(fpga, smu, cell, cycle, branch, rows, cols, params))
+            branches = [(0, Branch.FORM)] if fresh else []
+            branches += [(cycle, branch) for cycle in range(1, params.cycles + 1)
+                         for branch in (Branch.RESET, Branch.SET)]
+            _sweep_cell(fpga, smu, cell, branches, rows, cols, params, on_sweep)
     finally:
         try:
             smu.output_off()
@@ -155,20 +154,26 @@ def sweep_cells(fpga: FpgaLink, smu: SourceMeter, cells: NDArray[np.int64], rows
             fpga.safe_state()
 
 
-def _branch(fpga: FpgaLink, smu: SourceMeter, cell: int, cycle: int, branch: Branch,
-            rows: int, cols: int, params: IVParams) -> IVSweep:
+def _sweep_cell(fpga: FpgaLink, smu: SourceMeter, cell: int,
+                branches: list[tuple[int, Branch]], rows: int, cols: int, params: IVParams,
+                on_sweep: Callable[[IVSweep], None]) -> None:
+    """One cell's branches in turn, its row connected throughout and rerouted between them
+    (gate off, lines for the next polarity, gate on), disconnected at the end."""
     tile, rest = divmod(cell, rows * cols)
     row, col = divmod(rest, cols)
-    reset = branch is Branch.RESET
-    connect_row(fpga, tile, row, np.array([col]), params.gate(branch), reset=reset, source="smu")
     try:
-        levels = params.levels(branch)
-        amps = smu.sweep_voltage(levels, params.compliance, delay=params.delay,
-                                 nplc=params.nplc)
+        for k, (cycle, branch) in enumerate(branches):
+            reset = branch is Branch.RESET
+            connect = reconnect_row if k else connect_row
+            connect(fpga, tile, row, np.array([col]), params.gate(branch), reset=reset,
+                    source="smu")
+            levels = params.levels(branch)
+            amps = smu.sweep_voltage(levels, params.compliance, delay=params.delay,
+                                     nplc=params.nplc)
+            polarity = -1.0 if reset else 1.0
+            on_sweep(IVSweep(cell, cycle, branch, polarity * levels, polarity * amps))
     finally:
         disconnect_row(fpga, tile, row)
-    polarity = -1.0 if reset else 1.0
-    return IVSweep(cell, cycle, branch, polarity * levels, polarity * amps)
 
 
 @dataclass(frozen=True)
