@@ -16,6 +16,7 @@ from drivers.fpga.writeverify import Scheme, WriteVerifyParams
 from labctl.archive import ArchiveWriter
 from labctl.archive.provenance import Provenance
 from labctl.archive.schema import (
+    GATE_RESPONSE_DTYPE,
     LEVEL_DTYPE,
     VERIFY_DTYPE,
     WRITE_DTYPE,
@@ -28,6 +29,7 @@ from labctl.device_model import DeviceOverrides
 from labctl.region import Region, coordinates, target_pattern
 from labctl.reports.program import program_summary
 from labctl.run_config import OptionsModel
+from protocols.calibration import GateCalibration
 from protocols.levels import LevelPlan
 
 Progress = Callable[[str, int, int], None]
@@ -155,6 +157,7 @@ def run_program(config: ProgramConfig, bench: Bench, archive: ArchiveWriter,
         bench.form(cells)
     with phase("calibrating", 1):
         calibration = bench.calibrate_gate(cells)
+    archive.append("gate_response", gate_response_rows(calibration))
 
     lo, hi = plan.band(targets)
     with phase("programming", cells.size) as done:
@@ -171,6 +174,8 @@ def run_program(config: ProgramConfig, bench: Bench, archive: ArchiveWriter,
     t_programmed = bench.clock()
     with phase("reading back", 1):
         _read_back(bench, archive, cells, targets, delay=0.0, region=region)
+        _read_back(bench, archive, cells, targets, delay=bench.clock() - t_programmed,
+                   region=None)
     if config.wait > 0:
         with phase("waiting", 1):
             bench.wait(config.wait - (bench.clock() - t_programmed))
@@ -205,6 +210,19 @@ def _write_rows(records: np.ndarray, levels: np.ndarray, rows: int, cols: int) -
     out["tile"], out["row"], out["col"] = coordinates(records["cell"], rows, cols)
     out["level"] = levels
     return out
+
+
+def gate_response_rows(calibration: GateCalibration) -> np.ndarray:
+    """The gate calibration's readings as ``gate_response`` rows, gate by gate (none for a
+    calibration that kept only its medians)."""
+    if calibration.cells is None or calibration.readings is None:
+        return np.zeros(0, GATE_RESPONSE_DTYPE)
+    gates, cells = calibration.readings.shape
+    rows = np.zeros(gates * cells, GATE_RESPONSE_DTYPE)
+    rows["gate"] = np.repeat(calibration.gates, cells)
+    rows["cell"] = np.tile(calibration.cells, gates)
+    rows["g"] = calibration.readings.ravel()
+    return rows
 
 
 def _read_back(bench: Bench, archive: ArchiveWriter, cells: np.ndarray, levels: np.ndarray,

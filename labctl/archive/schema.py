@@ -48,7 +48,12 @@ Kind "program" (``labctl program``)
     levels          LEVEL_DTYPE, one row per target level; conductances in S
     writes          WRITE_DTYPE, one row per write-verify of one cell, in order
     verify          VERIFY_DTYPE, read-back of programmed cells right after programming
-                    (delay 0) and after the configured wait
+                    (delay 0), once more straight after it (``delay`` the time since
+                    programming ended, so the two differ by read noise alone), and after the
+                    configured wait
+    gate_response   GATE_RESPONSE_DTYPE, the gate calibration's readings: one row per gate
+                    voltage per sampled cell, the conductance one SET from a deep RESET
+                    reached at that gate (S); absent from archives written before it
     map_tile<k>     NXdata: ``conductance`` (row, col) read back after programming, S, NaN
                     where not programmed; dimension scales ``row``, ``col``; the default plot
 
@@ -178,6 +183,13 @@ VERIFY_DTYPE = np.dtype([
     ("g", "<f8"),
 ])
 VERIFY_UNITS = {"delay": "s", "g": "S"}
+
+GATE_RESPONSE_DTYPE = np.dtype([
+    ("gate", "<f8"),
+    ("cell", "<u4"),
+    ("g", "<f8"),
+])
+GATE_RESPONSE_UNITS = {"gate": "V", "g": "S"}
 
 READ_DTYPE = np.dtype([
     ("cell", "<u4"),
@@ -329,6 +341,7 @@ TABLE_SPECS = {
     "levels": Table(LEVEL_DTYPE, LEVEL_UNITS, "level", chunk_rows=64),
     "writes": Table(WRITE_DTYPE, WRITE_UNITS, "write"),
     "verify": Table(VERIFY_DTYPE, VERIFY_UNITS, "read"),
+    "gate_response": Table(GATE_RESPONSE_DTYPE, GATE_RESPONSE_UNITS, "reading"),
     "reads": Table(READ_DTYPE, READ_UNITS, "cell"),
     "accuracy": Table(ACCURACY_DTYPE, ACCURACY_UNITS, "evaluation", chunk_rows=256),
     "epochs": Table(EPOCH_DTYPE, EPOCH_UNITS, "run_epoch", chunk_rows=256),
@@ -363,7 +376,7 @@ def map_path(tile: int, version: int = SCHEMA_VERSION) -> str:
 def program_layout(tiles: list[int], rows: int, cols: int) -> Layout:
     """Layout of a ``labctl program`` run over the given tiles."""
     return Layout(
-        tables=_tables("levels", "writes", "verify"),
+        tables=_tables("levels", "writes", "verify", "gate_response"),
         **_maps(tiles, rows, cols, "conductance read back after programming"),
     )
 

@@ -20,7 +20,9 @@ def test_program_then_read_a_region_on_one_bench(tmp_path: Path) -> None:
         look = labctl.read(bench, rows="0:8", cols="0:8", out=tmp_path / "r.h5")
     assert isinstance(programmed, labctl.ProgramReport)
     assert programmed.cells == 64 and programmed.levels == 4
-    assert programmed.success_rate > 0.95 and set(programmed.readback_error) == {0.0, 1.0}
+    delays = sorted(programmed.readback_error)  # right after, once more at once, after wait
+    assert programmed.success_rate > 0.95 and delays[0] == 0.0 and delays[2] == 1.0
+    assert len(delays) == 3 and 0 < delays[1] < 1e-3
     targets = [lv.target for lv in programmed.per_level]
     np.testing.assert_allclose(targets, np.linspace(10e-6, 120e-6, 4))
     assert sum(lv.cells for lv in programmed.per_level) == 64
