@@ -1,20 +1,33 @@
-"""Device-model overrides of the simulated chip (``--device NAME=VALUE,...``): the physics of
-``--backend mock`` changed parameter by parameter, checked against ``mock_hw``'s model.
+"""The simulated chip's device model: a preset or a device-model file (``--device-model``)
+with overrides on top (``--device NAME=VALUE,...``), checked against ``mock_hw``'s model.
 
 The names are the fields of ``mock_hw.params.DeviceModel`` (``read_rel_sigma``,
 ``stuck_lrs_fraction``, ``relax_sigma_per_decade``, ...), in its units (S, V, s, fractions);
 the array's geometry and forming state are the run's, and its absolute maximum ratings are
-the chip's, not overrides.
+the chip's, not overrides. A device-model file (TOML, what ``labctl calibrate`` writes)::
+
+    preset = "typical"            # optional: the preset its fields change
+    [model]                       # DeviceModel fields
+    read_rel_sigma = 0.0123
+    [uncertainty]                 # optional: standard uncertainty of each, same units
+    read_rel_sigma = 0.0004
+    [provenance]                  # optional: where the values come from (strings)
+    archive = "runs/program-chip7.h5"
 """
 
 from __future__ import annotations
 
+import math
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, ValidationError
 
 from drivers.errors import ConfigError
 from mock_hw.params import DeviceModel
+from mock_hw.presets import PRESETS
 
 SET_BY_THE_RUN = ("rows", "cols", "tiles", "formed_at_start")
 """Model fields a run decides itself (the chip's size, whether it starts formed)."""
@@ -92,7 +105,74 @@ def _valid(overrides: Overrides) -> Overrides:
 DeviceOverrides = Annotated[Overrides, AfterValidator(_valid)]
 """A run configuration's field of device-model overrides, checked as ``--device`` is."""
 
-ONLY_ON_THE_MOCK = "--device sets the physics of the simulated chip: it needs --backend mock"
+ONLY_ON_THE_MOCK = ("--device and --device-model set the physics of the simulated chip: "
+                    "they need --backend mock")
+FILE_TABLES = ("model", "uncertainty", "provenance")
+"""The tables of a device-model file, besides its optional ``preset``."""
+
+
+def device_overrides(model: str | None, device: str | None) -> Overrides:
+    """A run's device model as overrides of the default: the preset or file ``model``
+    names (see :func:`load_model`), then the ``--device`` overrides on top."""
+    return checked({**(load_model(model) if model else {}), **parse_overrides(device)})
+
+
+def load_model(spec: str) -> Overrides:
+    """The fields of the preset named ``spec``, or of the device-model file at ``spec`` (its
+    preset's fields, then its ``[model]``); ConfigError naming the problem otherwise."""
+    if spec in PRESETS:
+        return dict(PRESETS[spec].fields)
+    path = Path(spec)
+    if not path.is_file():
+        raise ConfigError(f"--device-model {spec!r} is neither a preset ({', '.join(PRESETS)}) "
+                          "nor a device-model file: give a preset name or the path of a TOML "
+                          "file (labctl calibrate writes them)")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"{path}: not a readable TOML file ({err}); fix it or write it again "
+                          "with labctl calibrate") from None
+    unknown = sorted(set(data) - {"preset", *FILE_TABLES})
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r}; a device-model file holds "
+                          f"preset and the tables {', '.join(FILE_TABLES)}")
+    preset = data.get("preset", "typical")
+    if preset not in PRESETS:
+        raise ConfigError(f"{path}: preset {preset!r} is not one of {', '.join(PRESETS)}")
+    fields = data.get("model", {})
+    if not isinstance(fields, dict):
+        raise ConfigError(f"{path}: model must be a table of device-model parameters")
+    found = problem(fields)
+    if found is not None:
+        raise ConfigError(f"{path}: {found}")
+    return {**PRESETS[preset].fields, **fields}
+
+
+def write_model(path: Path, fields: Mapping[str, float], uncertainty: Mapping[str, float],
+                provenance: Mapping[str, str], preset: str = "typical") -> None:
+    """Write a device-model file that :func:`load_model` reads back to ``fields``."""
+    found = problem(dict(fields))
+    if found is not None:
+        raise ConfigError(f"cannot write {path}: {found}")
+    lines = ["# labctl device model: load it with --device-model FILE", "",
+             f"preset = {_toml(preset)}"]
+    for table, values in (("model", fields), ("uncertainty", uncertainty),
+                          ("provenance", provenance)):
+        lines += ["", f"[{table}]", *(f"{name} = {_toml(value)}" for name, value in
+                                      values.items())]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else
+                                                         ("inf" if value > 0 else "-inf"))
+    if isinstance(value, int):
+        return str(value)
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped) + '"'
 
 
 def simulated_model(overrides: Overrides, *, tiles: int = 1, formed: bool = False

@@ -15,6 +15,7 @@ from labctl.cli.options import (
     Cells,
     Cols,
     Device,
+    DeviceModelName,
     GMax,
     GMin,
     Levels,
@@ -55,6 +56,7 @@ def disturb(
     tolerance: Tolerance = 2.0,
     seed: Annotated[int, typer.Option(help="Seed of the level pattern and simulated chip.")] = 0,
     device: Device = None,
+    device_model: DeviceModelName = None,
     out: Out = None,
     plot: Plot = False,
     sample: Sample = None,
@@ -67,14 +69,14 @@ def disturb(
         chip_geometry,
     )
     from labctl.characterization.disturb import DisturbConfig, disturb_archived, validate
-    from labctl.device_model import parse_overrides
+    from labctl.device_model import device_overrides
 
     total, start = _amounts(stress, amount, first)
     config = DisturbConfig.build(
         stress=stress, amount=total, first=start, points=points, v_stress=v_stress,
         levels=levels, tile=tile, rows=rows, cols=cols, cells=cells, g_min=g_min * 1e-6,
         g_max=g_max * 1e-6, tolerance=tolerance * 1e-6, seed=seed,
-        device=parse_overrides(device))
+        device=device_overrides(device_model, device))
     check_backend(backend, setup, config.device)
     validate(config, chip_geometry(backend, setup), bench_limits(backend, setup))
     run_archived("disturb", config, disturb_archived, print_disturb_summary, backend=backend,

@@ -15,6 +15,7 @@ from labctl.cli.options import (
     Cells,
     Cols,
     Device,
+    DeviceModelName,
     Operator,
     Out,
     Plot,
@@ -50,6 +51,7 @@ def endurance(
     cells: Cells = None,
     seed: Annotated[int, typer.Option(help="Seed of the simulated chip.")] = 0,
     device: Device = None,
+    device_model: DeviceModelName = None,
     out: Out = None,
     plot: Plot = False,
     sample: Sample = None,
@@ -66,14 +68,14 @@ def endurance(
         endurance_archived,
         validate,
     )
-    from labctl.device_model import parse_overrides
+    from labctl.device_model import device_overrides
 
     config = EnduranceConfig.build(
         cycles=parse_count(cycles, "--cycles", "cycles", "1000000 or 1e6"),
         reads_per_decade=reads_per_decade,
         min_window=min_window * 1e-6, probe_cycles=probe_cycles, v_set=v_set,
         v_reset=v_reset, gate=gate, width=width * 1e-6, v_read=v_read, tile=tile, rows=rows,
-        cols=cols, cells=cells, seed=seed, device=parse_overrides(device))
+        cols=cols, cells=cells, seed=seed, device=device_overrides(device_model, device))
     check_backend(backend, setup, config.device)
     validate(config, chip_geometry(backend, setup), bench_limits(backend, setup))
     run_archived("endurance", config, endurance_archived, print_endurance_summary, backend=backend,

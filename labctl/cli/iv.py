@@ -14,6 +14,7 @@ from labctl.cli.options import (
     Cells,
     Cols,
     Device,
+    DeviceModelName,
     Operator,
     Out,
     Plot,
@@ -49,6 +50,7 @@ def iv(
                       ] = 0.1,
     seed: Annotated[int, typer.Option(help="Seed of the simulated chip.")] = 0,
     device: Device = None,
+    device_model: DeviceModelName = None,
     out: Out = None,
     plot: Plot = False,
     sample: Sample = None,
@@ -61,13 +63,13 @@ def iv(
         chip_geometry,
     )
     from labctl.characterization.iv import IVConfig, iv_archived, validate
-    from labctl.device_model import parse_overrides
+    from labctl.device_model import device_overrides
 
     config = IVConfig.build(tile=tile, rows=rows, cols=cols, cells=cells, cycles=cycles,
                             step=step, v_form=v_form, v_set=v_set, v_reset=v_reset,
                             gate_set=gate_set, gate_reset=gate_reset, gate_form=gate_form,
                             compliance=compliance, dwell=dwell, nplc=nplc, v_read=v_read,
-                            seed=seed, device=parse_overrides(device))
+                            seed=seed, device=device_overrides(device_model, device))
     check_backend(backend, setup, config.device)
     validate(config, chip_geometry(backend, setup), bench_limits(backend, setup))
     run_archived("iv", config, iv_archived, print_iv_summary, backend=backend,

@@ -10,6 +10,7 @@ import typer
 
 from drivers.errors import ConfigError
 from labctl.cli.app import app, console
+from labctl.cli.options import Device, DeviceModelName
 from labctl.instruments import lookup, models
 
 
@@ -27,6 +28,8 @@ def mock_server(
     seed: Annotated[int, typer.Option(help="Seed of the simulated chip.")] = 0,
     tiles: Annotated[int, typer.Option(help="Number of 128 x 128 arrays on the board.")] = 64,
     formed: Annotated[bool, typer.Option(help="Start with every healthy cell formed.")] = False,
+    device_model: DeviceModelName = None,
+    device: Device = None,
     drop: Annotated[float, typer.Option(help="Probability of dropping an FPGA frame.")] = 0.0,
     corrupt: Annotated[float, typer.Option(help="Probability of corrupting a frame.")] = 0.0,
     late: Annotated[float, typer.Option(help="Probability of delaying an FPGA reply.")] = 0.0,
@@ -37,7 +40,8 @@ def mock_server(
     fault_seed: Annotated[int, typer.Option(help="Seed of the fault injection.")] = 0,
 ) -> None:
     """Serve the simulated chip's SMU, pulse generator and FPGA board on loopback ports."""
-    from mock_hw import DeviceModel, RRAMArray, SimulatedBench
+    from labctl.device_model import device_overrides, simulated_model
+    from mock_hw import RRAMArray, SimulatedBench
     from mock_hw.fpga.faults import FaultInjection
     from mock_hw.fpga.firmware import FpgaFirmware
     from mock_hw.fpga.server import FpgaServer
@@ -46,7 +50,7 @@ def mock_server(
 
     smu_emulator, pulse_emulator = (lookup("smu", smu_model).emulator_class(),
                                     lookup("pulse_generator", pulse_model).emulator_class())
-    model = DeviceModel(tiles=tiles, formed_at_start=formed)
+    model = simulated_model(device_overrides(device_model, device), tiles=tiles, formed=formed)
     sim = SimulatedBench(RRAMArray(model, seed))
     lock = threading.RLock()
     link_faults = FaultInjection(drop_request=drop / 2, drop_reply=drop / 2,

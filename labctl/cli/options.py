@@ -19,6 +19,9 @@ Cells = Annotated[str | None, typer.Option(
     help="Cells ROW:COL,... on --tile instead of --rows/--cols.")]
 Device = Annotated[str | None, typer.Option(
     help="Device-model overrides of the simulated chip (mock): NAME=VALUE,...")]
+DeviceModelName = Annotated[str | None, typer.Option(
+    "--device-model", help="Device model of the simulated chip (mock): a preset (typical, "
+    "quiet, noisy, faulty) or a file from labctl calibrate; --device overrides it.")]
 Out = Annotated[Path | None, typer.Option(
     help="Archive (default runs/<command>-<time>.h5).")]
 Plot = Annotated[bool, typer.Option(help="Also write a PNG next to the archive.")]

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from labctl.archive.paths import default_path
 from labctl.cli.app import app, console, report
+from labctl.cli.options import DeviceModelName
 from labctl.cli.progress import phase_progress
 
 
@@ -43,6 +44,7 @@ def program(
     device: Annotated[str | None, typer.Option(
         help="Device-model overrides of the simulated chip (mock): NAME=VALUE,... e.g. "
              "read_rel_sigma=0.02.")] = None,
+    device_model: DeviceModelName = None,
     out: Annotated[Path | None, typer.Option(help="Archive (default runs/program-<time>.h5).")
                    ] = None,
     plot: Annotated[bool, typer.Option(help="Also write a PNG next to the archive.")] = False,
@@ -54,14 +56,14 @@ def program(
     """Program a region of the array to N conductance levels with write-verify."""
     from labctl.archive import Archive
     from labctl.backends import check_backend, chip_geometry, open_bench, run_provenance
-    from labctl.device_model import parse_overrides
+    from labctl.device_model import device_overrides
     from labctl.programming import program_archived, program_config, validate
 
     config = program_config(levels=levels, g_min=g_min, g_max=g_max, tolerance=tolerance,
                             tile=tile, rows=rows, cols=cols, pattern=pattern, mode=mode,
                             wait=wait, seed=seed, scheme=scheme, max_pulses=max_pulses,
                             reads=reads, confirm=confirm, verify_wait=verify_wait,
-                            device=parse_overrides(device))
+                            device=device_overrides(device_model, device))
     check_backend(backend, setup, config.device)
     validate(config, chip_geometry(backend, setup))
     out = out or default_path("program")

@@ -18,6 +18,7 @@ from labctl.cli.options import (
     Cells,
     Cols,
     Device,
+    DeviceModelName,
     GMax,
     GMin,
     Levels,
@@ -51,6 +52,7 @@ def retention(
     tolerance: Tolerance = 2.0,
     seed: Annotated[int, typer.Option(help="Seed of the level pattern and simulated chip.")] = 0,
     device: Device = None,
+    device_model: DeviceModelName = None,
     out: Out = None,
     plot: Plot = False,
     sample: Sample = None,
@@ -66,7 +68,7 @@ def retention(
         retention_archived,
         validate,
     )
-    from labctl.device_model import parse_overrides
+    from labctl.device_model import device_overrides
     from labctl.durations import parse_duration
 
     if resume is not None:
@@ -76,7 +78,7 @@ def retention(
         duration=parse_duration(duration, "--duration"), reads=reads,
         first=parse_duration(first, "--first"), levels=levels, tile=tile, rows=rows,
         cols=cols, cells=cells, g_min=g_min * 1e-6, g_max=g_max * 1e-6,
-        tolerance=tolerance * 1e-6, seed=seed, device=parse_overrides(device))
+        tolerance=tolerance * 1e-6, seed=seed, device=device_overrides(device_model, device))
     check_backend(backend, setup, config.device)
     validate(config, chip_geometry(backend, setup))
     run_archived("retention", config, retention_archived, print_retention_summary, backend=backend,

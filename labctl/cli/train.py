@@ -11,8 +11,9 @@ from rich.table import Table
 from drivers.errors import ConfigError
 from labctl.archive.paths import default_path
 from labctl.cli.app import app, console, report
+from labctl.cli.options import DeviceModelName
 from labctl.cli.progress import train_progress
-from labctl.device_model import parse_overrides
+from labctl.device_model import device_overrides
 from labctl.learning.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def train_command(
     device: Annotated[str | None, typer.Option(
         help="Device-model overrides of the simulated chip (mock): NAME=VALUE,... e.g. "
              "read_rel_sigma=0.02,stuck_lrs_fraction=0.01.")] = None,
+    device_model: DeviceModelName = None,
     bn_scenario: Annotated[
         str, typer.Option(help="task: BN saved per task; domain: one shared BN.")
     ] = _DEFAULTS.bn_scenario,
@@ -106,7 +108,7 @@ def train_command(
             meta=meta, meta_variant=meta_variant, activation_bits=activation_bits,
             tasks=[t.strip() for t in tasks.split(",") if t.strip()], limit=limit, seed=seed,
             batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, lr_warmup=lr_warmup,
-            bn_scenario=bn_scenario, threads=threads, device=parse_overrides(device),
+            bn_scenario=bn_scenario, threads=threads, device=device_overrides(device_model, device),
         )
         out = out or default_path("train")
     from labctl.archive import Archive

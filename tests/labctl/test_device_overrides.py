@@ -41,7 +41,7 @@ def test_bad_overrides_are_one_line(text: str, message: str):
 
 
 def test_a_training_run_takes_overrides_on_the_mock_only():
-    with pytest.raises(ConfigError, match=r"^--device sets the physics of the simulated chip"):
+    with pytest.raises(ConfigError, match=r"^--device and --device-model set the physics"):
         TrainConfig.build(backend="software", device={"read_rel_sigma": 0.02})
     with pytest.raises(ConfigError, match="invalid --device: unknown parameter 'noise'"):
         TrainConfig.build(backend="mock", device={"noise": 0.02})
@@ -67,7 +67,7 @@ def test_a_programming_run_on_a_noisier_chip_records_it(tmp_path: Path):
     assert out["noisy"]["success_rate"] < out["default"]["success_rate"] - 0.3
     code, text = run_cli("program", "--backend", "chip", "--setup", "x.toml", "--device",
                          "read_rel_sigma=0.2")
-    assert code == 2 and "needs --backend mock" in text
+    assert code == 2 and "need --backend mock" in text
 
 
 def test_a_sweep_varies_the_device_model(tmp_path: Path):
