@@ -6,6 +6,7 @@ body, after their options are checked, so that ``--help`` and bad input answer a
 
 from labctl.cli import (  # noqa: F401
     archives,
+    calibrate,
     check,
     data,
     disturb,

@@ -1,0 +1,95 @@
+"""``labctl calibrate``: a program archive of a mock chip with a known, non-default device
+model gives that model back within the uncertainties it reports, as a file that
+``--device-model`` takes; what an archive cannot give is named, not guessed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labctl.archive import Archive
+from labctl.calibration import calibrate
+from labctl.device_model import load_model
+from mock_hw.presets import PRESETS
+from tests.labctl.cli_runner import run_cli
+
+TRUE = PRESETS["noisy"].model()
+
+
+@pytest.fixture(scope="module")
+def noisy_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("calibrate") / "noisy.h5"
+    code, text = run_cli("program", "--device-model", "noisy", "--rows", "0:64", "--cols",
+                         "0:64", "--seed", "3", "--out", str(out))
+    assert code == 0, text
+    return out
+
+
+def test_the_fit_recovers_the_chips_model_within_its_uncertainty(noisy_archive: Path) -> None:
+    with Archive(noisy_archive) as archive:
+        result = calibrate(archive)
+    fitted = {e.name: e for e in result.estimates}
+    for name in ("read_rel_sigma", "read_abs_sigma", "relax_mu_per_decade",
+                 "relax_sigma_per_decade", "stuck_lrs_fraction", "stuck_hrs_fraction", "v0"):
+        e = fitted[name]
+        assert abs(e.value - getattr(TRUE, name)) <= 3 * e.uncertainty, (name, e)
+        assert e.uncertainty > 0 and e.parameter
+    assert not fitted["programming_error_L0"].parameter
+    assert not result.unfitted
+
+
+def test_calibrate_writes_a_model_file_that_programs_a_chip(noisy_archive: Path,
+                                                            tmp_path: Path) -> None:
+    model = tmp_path / "chip.toml"
+    code, text = run_cli("calibrate", str(noisy_archive), "--out", str(model))
+    assert code == 0, text
+    assert "read_rel_sigma" in text and "relax_sigma_per_decade" in text
+    fields = load_model(str(model))
+    assert fields["read_rel_sigma"] == pytest.approx(TRUE.read_rel_sigma, rel=0.1)
+    assert 'archive_sha256 = "' in model.read_text()
+    code, text = run_cli("program", "--device-model", str(model), "--rows", "0:8", "--cols",
+                         "0:8", "--wait", "0", "--out", str(tmp_path / "twin.h5"))
+    assert code == 0, text
+
+
+def test_an_archive_of_another_kind_is_refused_in_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "read.h5"
+    assert run_cli("read", "--rows", "0:4", "--cols", "0:4", "--out", str(out))[0] == 0
+    code, text = run_cli("calibrate", str(out), "--out", str(tmp_path / "m.toml"))
+    assert code == 2 and "not a program one" in text and len(text.strip().splitlines()) == 1
+    assert not (tmp_path / "m.toml").exists()
+
+
+class _OldArchive:
+    """A program archive as labctl wrote it before calibrate: one read-back, then the wait,
+    and no gate calibration readings."""
+
+    kind = "program"
+
+    def __init__(self, source: Archive) -> None:
+        self.path = source.path
+        verify = source.table("verify")
+        self.tables = {"levels": source.table("levels"), "writes": source.table("writes"),
+                       "verify": verify[np.isin(verify["delay"], [0.0, verify["delay"].max()])]}
+
+    def table(self, name: str) -> np.ndarray:
+        from labctl.archive.errors import ArchiveError
+
+        if name not in self.tables:
+            raise ArchiveError(f"{self.path} has no table {name}")
+        return self.tables[name]
+
+
+def test_what_an_older_archive_cannot_give_is_named_and_the_rest_fitted(noisy_archive: Path
+                                                                        ) -> None:
+    with Archive(noisy_archive) as archive:
+        result = calibrate(_OldArchive(archive))  # type: ignore[arg-type]
+    assert set(result.unfitted) == {"read noise", "relaxation spread", "programming error",
+                                    "SET response to the gate"}
+    fitted = {e.name: e for e in result.estimates}
+    assert {"stuck_lrs_fraction", "stuck_hrs_fraction", "pulses_per_write"} <= set(fitted)
+    assert not {"read_rel_sigma", "relax_sigma_per_decade", "v0"} & set(fitted)
+    drift = fitted["relax_mu_per_decade"]
+    assert abs(drift.value - TRUE.relax_mu_per_decade) <= 3 * drift.uncertainty
