@@ -38,6 +38,14 @@ class ChipSetup(_Strict):
     cols: int = Field(128, ge=1, le=4096)
 
 
+class TwinSetup(_Strict):
+    """The digital twin: the simulated array that holds the layers the chip does not."""
+
+    device_model: str = Field(
+        "typical", description="A device-model preset, or a device-model file (labctl "
+        "calibrate's; a relative path is relative to the setup file).")
+
+
 class Setup(_Strict):
     """A whole bench."""
 
@@ -47,6 +55,7 @@ class Setup(_Strict):
     pulse_generator: PulseSection
     fpga: FpgaSetup
     safety: SafetyLimits = SafetyLimits()
+    twin: TwinSetup = TwinSetup()
     programming: WriteVerifyParams = Field(
         default_factory=WriteVerifyParams,
         description="Write-verify voltages (start, step, max), widths, budget; see SPEC.md.")

@@ -18,6 +18,7 @@ from labctl.learning.archive import Origin, TrainArchive
 from labctl.learning.backends import make_weight_store
 from labctl.learning.chip_store import ChipStore
 from labctl.learning.config import TrainConfig
+from labctl.learning.hybrid_store import HybridStore
 from labctl.learning.store import WeightStore
 from labctl.learning.trainer import EpochRecord, Resume, Trainer, TrainingStopped, TrainResult
 
@@ -44,8 +45,9 @@ def run_training(config: TrainConfig, data: Sequence[TaskData], out: Path,
         if resume is not None:
             trainer.load_state(resume.state)
         provenance = provenance or Provenance()
-        if isinstance(store, ChipStore):
-            provenance = replace(provenance, parameters=store.bench.parameters())
+        chip = store.chip if isinstance(store, HybridStore) else store
+        if isinstance(chip, ChipStore):
+            provenance = replace(provenance, parameters=chip.bench.parameters())
         archive = TrainArchive(out, trainer, store.identities(), provenance, origin)
         try:
             if resume is not None:

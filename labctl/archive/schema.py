@@ -103,6 +103,16 @@ Kind "train" (``labctl train``)
     epochs          EPOCH_DTYPE, per-epoch training and chip statistics, one row per epoch
                     of the run (dimension ``run_epoch``; ``epoch`` counts within the task)
     resumes         RESUME_DTYPE, one row per ``--resume`` of the run
+    layer_epochs    LAYER_EPOCH_DTYPE, per layer per epoch (``layer`` k is fc<k>; ``on`` as in
+                    ``mapping``, 2 on the software backend): weights written, pulses, failed
+                    writes and the level read-back error (fraction of the layer's cells
+                    nearer another level's centre) at the epoch's end; none in archives
+                    written before it
+    mapping         MAPPING_DTYPE, where the weights sit (``labctl.learning.mapping``): one
+                    row per block of a layer (``layer`` k is fc<k>), its inputs (word lines
+                    0 on) and outputs (bit-line pairs from ``col`` on) on array ``tile``; ``on``
+                    0 the bench's chip, 1 the digital twin; no rows on the software backend,
+                    none in archives written before it
     accuracy_curves NXdata: ``accuracy`` (epoch, task), NaN until trained; scales ``epoch``
                     (1-based, over all tasks) and ``task`` (names); the default plot
     device_writes/<layer>  uint32 (out, in): level writes per weight (one differential pair)
@@ -207,6 +217,30 @@ ACCURACY_DTYPE = np.dtype([
     ("accuracy", "<f8"),
 ])
 ACCURACY_UNITS: dict[str, str] = {}
+
+LAYER_EPOCH_DTYPE = np.dtype([
+    ("task", "<u1"),
+    ("epoch", "<u2"),
+    ("layer", "<u1"),
+    ("on", "<u1"),
+    ("writes", "<u8"),
+    ("pulses", "<u8"),
+    ("failed_writes", "<u8"),
+    ("readback_error", "<f8"),
+])
+LAYER_EPOCH_UNITS: dict[str, str] = {}
+
+MAPPING_DTYPE = np.dtype([
+    ("layer", "<u1"),
+    ("input_start", "<u4"),
+    ("input_stop", "<u4"),
+    ("output_start", "<u4"),
+    ("output_stop", "<u4"),
+    ("tile", "<u2"),
+    ("col", "<u2"),
+    ("on", "<u1"),
+])
+MAPPING_UNITS: dict[str, str] = {}
 
 EPOCH_DTYPE = np.dtype([
     ("task", "<u1"),
@@ -341,6 +375,8 @@ TABLE_SPECS = {
     "levels": Table(LEVEL_DTYPE, LEVEL_UNITS, "level", chunk_rows=64),
     "writes": Table(WRITE_DTYPE, WRITE_UNITS, "write"),
     "verify": Table(VERIFY_DTYPE, VERIFY_UNITS, "read"),
+    "mapping": Table(MAPPING_DTYPE, MAPPING_UNITS, "block", chunk_rows=256),
+    "layer_epochs": Table(LAYER_EPOCH_DTYPE, LAYER_EPOCH_UNITS, "layer_epoch", chunk_rows=256),
     "gate_response": Table(GATE_RESPONSE_DTYPE, GATE_RESPONSE_UNITS, "reading"),
     "reads": Table(READ_DTYPE, READ_UNITS, "cell"),
     "accuracy": Table(ACCURACY_DTYPE, ACCURACY_UNITS, "evaluation", chunk_rows=256),
@@ -436,7 +472,7 @@ def train_layout(layers: dict[str, tuple[int, int]], tasks: list[str], epochs: i
     arrays.update(checkpoint)
     arrays["checkpoint/position"] = Array((3,), "<i8")
     return Layout(
-        tables=_tables("accuracy", "epochs", "resumes"),
+        tables=_tables("accuracy", "epochs", "resumes", "mapping", "layer_epochs"),
         arrays=arrays,
         plots={"accuracy_curves": Plot(
             "accuracy", {"epoch": np.arange(1, epochs * len(tasks) + 1),

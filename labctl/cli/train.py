@@ -75,6 +75,13 @@ def train_command(
         help="Device-model overrides of the simulated chip (mock): NAME=VALUE,... e.g. "
              "read_rel_sigma=0.02,stuck_lrs_fraction=0.01.")] = None,
     device_model: DeviceModelName = None,
+    placement: Annotated[str | None, typer.Option(
+        help="Layers on the bench's chip, the rest on its digital twin: auto (output layer "
+             "first, while they fit), all, none, or names such as fc2 (default: auto on the "
+             "chip; on the mock, one simulated chip that fits every layer).")] = None,
+    twin_model: Annotated[str | None, typer.Option(
+        help="The digital twin's device model: a preset or a labctl calibrate file "
+             "(default: the setup's [twin], else typical).")] = None,
     bn_scenario: Annotated[
         str, typer.Option(help="task: BN saved per task; domain: one shared BN.")
     ] = _DEFAULTS.bn_scenario,
@@ -109,6 +116,7 @@ def train_command(
             tasks=[t.strip() for t in tasks.split(",") if t.strip()], limit=limit, seed=seed,
             batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, lr_warmup=lr_warmup,
             bn_scenario=bn_scenario, threads=threads, device=device_overrides(device_model, device),
+            placement=placement, twin_model=twin_model,
         )
         out = out or default_path("train")
     from labctl.archive import Archive
@@ -174,6 +182,20 @@ def print_train_summary(summary: dict) -> None:
     if "wall_time" in summary:
         figures.append(f"wall {summary['wall_time']:.0f} s")
     report.print("; ".join(figures), soft_wrap=True)
+    layers = summary.get("layers", {})
+    if any(figures["on"] != "software" for figures in layers.values()):
+        print_layers(layers)
+
+
+def print_layers(layers: dict[str, dict]) -> None:
+    """Per layer: where it lives, what writing it cost, how well it holds its levels."""
+    table = Table(title="Layers")
+    for column in ("layer", "on", "writes", "pulses", "failed", "read-back error %"):
+        table.add_column(column, justify="left" if column in ("layer", "on") else "right")
+    for name, f in layers.items():
+        table.add_row(name, f["on"], str(f["writes"]), str(f["pulses"]),
+                      str(f["failed_writes"]), f"{100 * f['readback_error']:.2f}")
+    report.print(table)
 
 
 def _run_with_progress(

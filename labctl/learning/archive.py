@@ -16,12 +16,23 @@ import numpy as np
 
 from labctl.archive import Archive, ArchiveError, ArchiveWriter
 from labctl.archive.provenance import Provenance
-from labctl.archive.schema import ACCURACY_DTYPE, EPOCH_DTYPE, RESUME_DTYPE, Array, train_layout
+from labctl.archive.schema import (
+    ACCURACY_DTYPE,
+    EPOCH_DTYPE,
+    LAYER_EPOCH_DTYPE,
+    MAPPING_DTYPE,
+    RESUME_DTYPE,
+    Array,
+    train_layout,
+)
 from labctl.learning.config import TrainConfig
+from labctl.learning.mapping import Block
 from labctl.learning.trainer import EpochRecord, Position, Resume, Trainer, TrainResult
-from labctl.reports.train import train_figures
+from labctl.reports.train import layer_figures, train_figures
 
 STATE = "checkpoint/state/"
+IDEAL = 2
+"""``on`` of a layer the software backend holds: no cells at all."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,27 @@ class Origin:
 
     path: Path
     created: str | None
+
+
+def _layer_epochs(archive: Archive, epochs: int) -> np.ndarray:
+    """The per-layer rows of the first ``epochs`` epochs (none from an older archive)."""
+    try:
+        rows = archive.table("layer_epochs")
+    except ArchiveError:
+        return np.zeros(0, LAYER_EPOCH_DTYPE)
+    layers = np.unique(rows["layer"]).size
+    return rows[: epochs * layers]
+
+
+def mapping_rows(placement: list[tuple[Block, int]]) -> np.ndarray:
+    """The ``mapping`` table of a store's placement."""
+    rows = np.zeros(len(placement), MAPPING_DTYPE)
+    for row, (block, on) in zip(rows, placement, strict=True):
+        row["layer"] = int(block.layer.removeprefix("fc"))
+        row["input_start"], row["input_stop"] = block.inputs
+        row["output_start"], row["output_stop"] = block.outputs
+        row["tile"], row["col"], row["on"] = block.tile, block.col, on
+    return rows
 
 
 class TrainArchive:
@@ -49,6 +81,9 @@ class TrainArchive:
             backend=config.backend, seed=config.seed, config=config.model_dump(mode="json"),
             instruments=instruments, provenance=provenance,
             created=origin.created if origin else None, publish=origin is None)
+        placement = trainer.store.placement()
+        self.writer.append("mapping", mapping_rows(placement))
+        self._on = {block.layer: on for block, on in placement}
         self._last_retries = 0
 
     def epoch_done(self, trainer: Trainer, position: Position) -> None:
@@ -82,6 +117,13 @@ class TrainArchive:
         row["bench_time"], row["wall_time"] = bench_time, record.seconds
         self._last_retries = link_retries
         self.writer.append("epochs", row)
+        layers = np.zeros(len(record.layers), LAYER_EPOCH_DTYPE)
+        for out, (name, stats) in zip(layers, record.layers.items(), strict=True):
+            out["task"], out["epoch"] = task_index, record.epoch
+            out["layer"], out["on"] = int(name.removeprefix("fc")), self._on.get(name, IDEAL)
+            out["writes"], out["pulses"] = stats.writes, stats.pulses
+            out["failed_writes"], out["readback_error"] = stats.failures, stats.readback_error
+        self.writer.append("layer_epochs", layers)
         for name, counts in write_counts.items():
             self.writer.write(f"device_writes/{name}", counts.astype(np.uint32))
 
@@ -99,6 +141,7 @@ class TrainArchive:
             self.writer.append("accuracy", archive.table("accuracy")[: done * len(self.tasks)])
             self.writer.append("epochs", archive.table("epochs")[:done])
             self.writer.append("resumes", archive.table("resumes"))
+            self.writer.append("layer_epochs", _layer_epochs(archive, done))
         for i, record in enumerate(resume.epochs):
             self.writer.write("accuracy_curves/accuracy", np.asarray(record.accuracy), i)
         row = np.zeros(1, RESUME_DTYPE)
@@ -120,6 +163,9 @@ class TrainArchive:
         figures = train_figures(result.config.model_dump(mode="json"),
                                 self.writer.table("accuracy"), self.writer.table("epochs"),
                                 [result.write_counts[n] for n in layers])
+        per_layer = self.writer.table("layer_epochs")
+        if per_layer.size:
+            figures["layers"] = layer_figures(per_layer)
         return {**figures, "initial_writes": result.initial_writes, "memory": result.memory,
                 "wall_time": result.wall_seconds, "bench_time": result.bench_seconds,
                 "resumes": len(self.writer.table("resumes")), **link_stats,

@@ -8,11 +8,18 @@ from pathlib import Path
 from drivers.errors import ConfigError
 from labctl.backends import MOCK_TILE, open_bench
 from labctl.bench import Bench
-from labctl.learning.chip_store import ChipStore, level_plan, tiles_for
+from labctl.device_model import device_overrides
+from labctl.learning.chip_store import ChipStore, level_plan
 from labctl.learning.config import TrainConfig
+from labctl.learning.hybrid_store import HybridStore
+from labctl.learning.mapping import arrays_needed
 from labctl.learning.model import layer_shapes
+from labctl.learning.placement import on_chip
 from labctl.learning.quantizer import LevelGrid
 from labctl.learning.store import SoftwareStore, WeightStore
+from labctl.setup import Setup, load_setup
+from mock_hw.presets import PRESETS
+from protocols.levels import LevelPlan
 
 StoreFactory = Callable[[TrainConfig, LevelGrid], WeightStore]
 
@@ -20,25 +27,80 @@ StoreFactory = Callable[[TrainConfig, LevelGrid], WeightStore]
 def mock_tiles(config: TrainConfig) -> int:
     """Simulated arrays the network's differential pairs occupy."""
     rows, cols = MOCK_TILE
-    return sum(tiles_for(shape, rows, cols) for shape in layer_shapes(config.sizes).values())
+    return arrays_needed(layer_shapes(config.sizes), rows, cols)
 
 
 def _chip_store(config: TrainConfig, bench_for: Callable[[int], Bench]) -> WeightStore:
-    bench = bench_for(mock_tiles(config))
+    return _chip_store_on(bench_for(mock_tiles(config)), level_plan(config.levels),
+                          layer_shapes(config.sizes))
+
+
+TWIN_SEED = 1 << 20
+"""Offset of the twin's seed from the run's: its devices are drawn apart from the chip's."""
+
+
+def _hybrid_store(config: TrainConfig) -> WeightStore:
+    """The layers ``config.placement`` names on the bench's chip (on the mock, a simulated
+    chip of the setup's size, one array without a setup), the rest on the digital twin."""
+    shapes = layer_shapes(config.sizes)
+    setup = load_setup(config.setup) if config.setup else None
+    if config.backend == "chip":
+        bench = open_bench("chip", _setup_path(config), config.seed)
+    else:
+        bench = open_bench("mock", None, config.seed, tiles=setup.chip.tiles if setup else 1,
+                           formed=True, device=config.device)
+    plan = level_plan(config.levels)
     try:
-        return ChipStore(bench, level_plan(config.levels), layer_shapes(config.sizes))
+        tiles, rows, cols = bench.geometry
+        placed = on_chip(config.placement or "auto", shapes, rows, cols, tiles)
+        chip = ChipStore(bench, plan, {name: shapes[name] for name in placed}) if placed else None
+    except BaseException:
+        bench.close()
+        raise
+    if chip is None:
+        bench.close()
+    rest = {name: shape for name, shape in shapes.items() if name not in placed}
+    model = _twin_model(config, setup)
+    try:
+        twin = _chip_store_on(open_bench(
+            "mock", None, config.seed + TWIN_SEED, tiles=arrays_needed(rest, *MOCK_TILE),
+            formed=True, device=device_overrides(model, None)), plan, rest) if rest else None
+    except BaseException:
+        if chip is not None:
+            chip.close()
+        raise
+    return HybridStore(chip, twin, model)
+
+
+def _chip_store_on(bench: Bench, plan: LevelPlan, shapes: dict[str, tuple[int, int]]
+                   ) -> ChipStore:
+    """A ChipStore of ``shapes`` on ``bench``, the bench closed if that fails."""
+    try:
+        return ChipStore(bench, plan, shapes)
     except BaseException:
         bench.close()
         raise
 
 
+def _twin_model(config: TrainConfig, setup: Setup | None) -> str:
+    """``--twin-model``, else the setup's ``[twin] device_model`` (a file relative to the
+    setup's folder), else the typical preset."""
+    if config.twin_model:
+        return config.twin_model
+    if setup is None or config.setup is None:
+        return "typical"
+    spec = setup.twin.device_model
+    if spec in PRESETS or Path(spec).is_absolute():
+        return spec
+    return str(Path(config.setup).parent / spec)
+
+
 BACKENDS: dict[str, StoreFactory] = {
     "software": lambda config, grid: SoftwareStore(grid),
-    "mock": lambda config, grid: _chip_store(
+    "mock": lambda config, grid: _hybrid_store(config) if config.placement else _chip_store(
         config, lambda tiles: open_bench("mock", None, config.seed, tiles=tiles, formed=True,
                                          device=config.device)),
-    "chip": lambda config, grid: _chip_store(
-        config, lambda _: open_bench("chip", _setup_path(config), config.seed)),
+    "chip": lambda config, grid: _hybrid_store(config),
 }
 
 

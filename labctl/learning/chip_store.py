@@ -1,52 +1,22 @@
 """Weights on an RRAM chip: each weight a complementary pair of cells, level changes written
 by FPGA-offloaded write-verify, the forward pass fed by what the cells hold.
 
-Mapping (ARCHITECTURE.md, "Weights on the chip"): a layer of shape (out, in) is tiled over
-arrays with inputs on rows (word lines) and outputs on column pairs (bit lines 2j, 2j+1 hold
-G+ and G- of output j). Level k of N is written as G+ = g_k, G- = g_(N-1-k), so the weight
-value on the grid's [-1, 1] scale is (G+ - G-) / (g_max - g_min).
+Mapping (``labctl.learning.mapping``): a layer of shape (out, in) is cut into row blocks
+packed side by side over the arrays, inputs on word lines and outputs on column pairs (bit
+lines 2j, 2j+1 hold G+ and G- of output j). Level k of N is written as G+ = g_k,
+G- = g_(N-1-k), so the weight value on the grid's [-1, 1] scale is (G+ - G-) / (g_max - g_min).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from drivers.errors import ConfigError
 from labctl.bench import Bench
+from labctl.learning.mapping import Block, pack
 from labctl.learning.store import WriteStats
 from protocols.levels import LevelPlan
-
-
-@dataclass(frozen=True)
-class PairMap:
-    """Where the two cells of every weight of one layer sit (flat cell indices)."""
-
-    shape: tuple[int, int]
-    positive: NDArray[np.int64]
-    negative: NDArray[np.int64]
-    tiles: range
-
-
-def tiles_for(shape: tuple[int, int], rows: int, cols: int) -> int:
-    """Tiles a layer of ``shape`` (out, in) occupies."""
-    n_out, n_in = shape
-    return -(-n_in // rows) * -(-n_out // (cols // 2))
-
-
-def map_layer(shape: tuple[int, int], first_tile: int, rows: int, cols: int) -> PairMap:
-    """Place a layer's weight pairs on consecutive tiles from ``first_tile``."""
-    n_out, n_in = shape
-    pairs = cols // 2
-    col_blocks = -(-n_out // pairs)
-    o, i = np.meshgrid(np.arange(n_out), np.arange(n_in), indexing="ij")
-    tile = first_tile + (i // rows) * col_blocks + o // pairs
-    base = (tile * rows + i % rows) * cols + 2 * (o % pairs)
-    return PairMap(shape, base.astype(np.int64), (base + 1).astype(np.int64),
-                   range(first_tile, first_tile + tiles_for(shape, rows, cols)))
 
 
 class ChipStore:
@@ -56,17 +26,8 @@ class ChipStore:
         self.bench = bench
         self.plan = plan
         tiles, rows, cols = bench.geometry
-        self.maps: dict[str, PairMap] = {}
-        first = 0
-        for name, shape in shapes.items():
-            self.maps[name] = map_layer(shape, first, rows, cols)
-            first += len(self.maps[name].tiles)
-        if first > tiles:
-            raise ConfigError(f"the network needs {first} tiles of {rows}x{cols} cells but the "
-                              f"chip has {tiles}: use a smaller --hidden or a setup with more "
-                              "tiles")
-        used = np.concatenate([np.concatenate([m.positive.ravel(), m.negative.ravel()])
-                               for m in self.maps.values()])
+        self.maps = pack(shapes, rows, cols, tiles=tiles)
+        used = np.concatenate([m.cells for m in self.maps.values()])
         bench.form(used)
         self.calibration = bench.calibrate_gate(used)
         self._g = np.full(tiles * rows * cols, np.nan)
@@ -128,7 +89,7 @@ class ChipStore:
     def _restore(self, layer: str, levels: torch.Tensor) -> WriteStats:
         """Check by read-back that the chip holds ``levels``; rewrite only the weights it lost."""
         m = self.maps[layer]
-        self._read_tiles(m)
+        self._read_tiles(m.tiles)
         k = levels.numpy().reshape(-1).astype(np.int64)
         top = self.plan.n_levels - 1
         held = ((self.plan.nearest(self._g[m.positive.reshape(-1)]) == k)
@@ -137,9 +98,9 @@ class ChipStore:
         self._weights[layer] = self._value(m.positive, m.negative).reshape(m.shape)
         return self.program(layer, levels)
 
-    def _read_tiles(self, m: PairMap) -> None:
+    def _read_tiles(self, tiles: list[int]) -> None:
         _, rows, cols = self.bench.geometry
-        for tile in m.tiles:
+        for tile in tiles:
             self._g[tile * rows * cols:(tile + 1) * rows * cols] = (
                 self.bench.read_array(tile).reshape(-1))
 
@@ -152,9 +113,10 @@ class ChipStore:
         return self._weights[layer]
 
     def refresh(self) -> None:
-        """Read the whole chip back, so relaxation and drift since programming count."""
+        """Read the whole chip back, so relaxation and drift since programming count: every
+        array once (layers share arrays), then every layer's weights from that one read."""
+        self._read_tiles(sorted({t for m in self.maps.values() for t in m.tiles}))
         for name, m in self.maps.items():
-            self._read_tiles(m)
             self._weights[name] = self._value(m.positive, m.negative).reshape(m.shape)
 
     def bench_seconds(self) -> float:
@@ -173,8 +135,7 @@ class ChipStore:
         sim = self.bench.simulation
         if sim is None:
             return None
-        used = np.concatenate([np.concatenate([m.positive.ravel(), m.negative.ravel()])
-                               for m in self.maps.values()])
+        used = np.concatenate([m.cells for m in self.maps.values()])
         pulses, budget = sim.writes[used], sim.pulse_budget[used]
         return {"devices": int(used.size), "switching_pulses_max": int(pulses.max()),
                 "switching_pulses_mean": float(pulses.mean()),
@@ -184,6 +145,19 @@ class ChipStore:
 
     def identities(self) -> dict[str, str]:
         return self.bench.identities
+
+    def placement(self) -> list[tuple[Block, int]]:
+        return [(block, 0) for m in self.maps.values() for block in m.blocks]
+
+    def readback_error(self, layer: str) -> float:
+        m, levels = self.maps[layer], self._levels.get(layer)
+        if levels is None or not (levels >= 0).any():
+            return 0.0
+        held = levels >= 0
+        g = np.concatenate([self._g[m.positive.reshape(-1)[held]],
+                            self._g[m.negative.reshape(-1)[held]]])
+        k = np.concatenate([levels[held], self.plan.n_levels - 1 - levels[held]])
+        return self.plan.readback_error(g, k)
 
     def close(self) -> None:
         self.bench.close()

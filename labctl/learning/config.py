@@ -6,11 +6,13 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from drivers.errors import ConfigError
 from labctl.datasets import TASKS
 from labctl.datasets.families import base_task, expand, known_tasks
 from labctl.device_model import ONLY_ON_THE_MOCK, DeviceOverrides
 from labctl.learning.memory import MemoryModel
 from labctl.learning.options import LrSchedule, MetaVariant
+from labctl.learning.placement import check_placement
 from labctl.run_config import OptionsModel
 
 
@@ -55,6 +57,13 @@ class TrainConfig(OptionsModel):
     device: DeviceOverrides = Field(
         default_factory=dict,
         description="device-model overrides of the simulated chip (--backend mock)")
+    placement: str | None = Field(
+        None, description="layers on the bench's chip, the rest on its digital twin: auto, "
+        "all, none or layer names (default: auto on the chip; on the mock, a simulated chip "
+        "sized to fit every layer)")
+    twin_model: str | None = Field(
+        None, description="the digital twin's device model, a preset or a file (default: "
+        "the setup's [twin], else typical)")
 
     @field_validator("tasks", mode="before")
     @classmethod
@@ -79,6 +88,18 @@ class TrainConfig(OptionsModel):
     def _device_on_the_mock(self) -> TrainConfig:
         if self.device and self.backend != "mock":
             raise ValueError(ONLY_ON_THE_MOCK)
+        return self
+
+    @model_validator(mode="after")
+    def _placement_on_a_chip(self) -> TrainConfig:
+        if self.backend == "software" and (self.placement or self.twin_model):
+            raise ValueError("--placement and --twin-model place layers on a chip: they need "
+                             "--backend mock or chip")
+        if self.placement is not None:
+            try:
+                check_placement(self.placement, [f"fc{k}" for k in range(len(self.sizes) - 1)])
+            except ConfigError as err:
+                raise ValueError(str(err)) from None
         return self
 
     @field_validator("hidden")

@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from labctl.learning.mapping import Block
 from labctl.learning.quantizer import LevelGrid
 
 
@@ -79,6 +80,16 @@ class WeightStore(Protocol):
         """Identity of every instrument involved, for the archive."""
         ...
 
+    def placement(self) -> list[tuple[Block, int]]:
+        """Every block of every layer with where it is: 0 the bench's chip, 1 the digital
+        twin (none for an ideal store)."""
+        ...
+
+    def readback_error(self, layer: str) -> float:
+        """Fraction of the layer's cells that read nearer another level than their own, as
+        last verified or read back (0 for an ideal store)."""
+        ...
+
     def close(self) -> None:
         """Leave whatever holds the weights safe and release it."""
         ...
@@ -126,6 +137,12 @@ class SoftwareStore:
 
     def identities(self) -> dict[str, str]:
         return {}
+
+    def placement(self) -> list[tuple[Block, int]]:
+        return []
+
+    def readback_error(self, layer: str) -> float:
+        return 0.0
 
     def close(self) -> None:
         """Nothing to release."""

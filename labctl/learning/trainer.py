@@ -52,6 +52,16 @@ class TrainingStopped(LabError):  # noqa: N818 - a stop, not a failure
 
 
 @dataclass(frozen=True)
+class LayerEpoch:
+    """What one epoch wrote to one layer, and how well the layer holds its levels after."""
+
+    writes: int = 0
+    pulses: int = 0
+    failures: int = 0
+    readback_error: float = 0.0
+
+
+@dataclass(frozen=True)
 class EpochRecord:
     """What one epoch did and how every task scores after it."""
 
@@ -65,6 +75,8 @@ class EpochRecord:
     pulses: int
     failures: int
     seconds: float
+    layers: dict[str, LayerEpoch] = field(default_factory=dict)
+    """Per layer; empty for epochs read back from an archive written before it."""
 
 
 @dataclass(frozen=True)
@@ -282,6 +294,7 @@ class Trainer:
         order = torch.randperm(len(labels), generator=self.generator)
         batches = order.split(self.config.batch_size)
         changes = writes = pulses = failures = 0
+        per_layer = {name: [0, 0, 0] for name in self.model.hidden}
         self.model.train()
         for batch in batches:
             loss = F.cross_entropy(self.model(to_float(images[batch]), self._effective()),
@@ -301,6 +314,8 @@ class Trainer:
                 writes += stats.writes
                 pulses += stats.pulses
                 failures += stats.failures
+                for k, value in enumerate((stats.writes, stats.pulses, stats.failures)):
+                    per_layer[name][k] += value
             if on_batch is not None:
                 on_batch(task.name, len(batches))
             if self.stop.is_set():
@@ -311,6 +326,8 @@ class Trainer:
             task=task.name, epoch=epoch, accuracy=accuracy, level_changes=changes,
             writes=writes, pulses=pulses, failures=failures,
             seconds=time.perf_counter() - start,
+            layers={name: LayerEpoch(*counts, self.store.readback_error(name))
+                    for name, counts in per_layer.items()},
         )
 
     @torch.no_grad()

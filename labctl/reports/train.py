@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from labctl.archive import Archive
+from labctl.archive import Archive, ArchiveError
 
 
 def accuracy_matrix(archive: Archive) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -24,9 +24,30 @@ def _matrix(tasks: list[str], acc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def train_summary(archive: Archive) -> dict[str, Any]:
     """The key figures of a run from whatever it archived (also of a run that was killed)."""
-    return train_figures(archive.config, archive.table("accuracy"), archive.table("epochs"),
-                         [archive.array(f"device_writes/{n}")
-                          for n in archive.names("device_writes")])
+    figures = train_figures(archive.config, archive.table("accuracy"), archive.table("epochs"),
+                            [archive.array(f"device_writes/{n}")
+                             for n in archive.names("device_writes")])
+    try:
+        rows = archive.table("layer_epochs")
+    except ArchiveError:  # written before per-layer figures were archived
+        return figures
+    if rows.size:
+        figures["layers"] = layer_figures(rows)
+    return figures
+
+
+def layer_figures(rows: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Per layer over the run: where it is, its writes, pulses and failed writes, and its
+    level read-back error after the last epoch."""
+    out = {}
+    for layer in np.unique(rows["layer"]).tolist():
+        mine = rows[rows["layer"] == layer]
+        out[f"fc{layer}"] = {"on": ("chip", "twin", "software")[int(mine["on"][-1])],
+                             "writes": int(mine["writes"].sum()),
+                             "pulses": int(mine["pulses"].sum()),
+                             "failed_writes": int(mine["failed_writes"].sum()),
+                             "readback_error": float(mine["readback_error"][-1])}
+    return out
 
 
 def train_figures(config: dict[str, Any], accuracy: np.ndarray, epochs: np.ndarray,

@@ -105,7 +105,8 @@ def test_csv_export_writes_a_file_per_table_with_units_in_the_header(
     assert code == 0, text
     names = sorted(p.name for p in out.iterdir())
     assert names == ["accuracy.csv", "accuracy_curves.csv", "device_writes-fc0.csv",
-                     "device_writes-fc1.csv", "epochs.csv", "resumes.csv", "run.json"]
+                     "device_writes-fc1.csv", "epochs.csv", "layer_epochs.csv", "mapping.csv",
+                     "resumes.csv", "run.json"]
     header = (out / "epochs.csv").read_text().splitlines()[0].split(",")
     assert header[0] == "run_epoch" and "wall_time (s)" in header
     assert len((out / "device_writes-fc1.csv").read_text().splitlines()) == 1 + 10 * 8
