@@ -77,7 +77,7 @@ def full(work: Path, jobs: int) -> None:
 def reduced(work: Path) -> None:
     smu, pulse, fpga = free_ports(3)
     setup = work / "one-array.toml"
-    text = SETUP.read_text().replace("tiles = 64", "tiles = 1")
+    text = SETUP.read_text()
     for default, port in (("5025", smu), ("5026", pulse), ("5027", fpga)):
         text = text.replace(f"::{default}::", f"::{port}::").replace(f":{default}\"",
                                                                        f":{port}\"")

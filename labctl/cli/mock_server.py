@@ -26,7 +26,8 @@ def mock_server(
         help=f"Pulse-generator model: {' or '.join(models('pulse_generator'))}.")
     ] = "keysight33500b",
     seed: Annotated[int, typer.Option(help="Seed of the simulated chip.")] = 0,
-    tiles: Annotated[int, typer.Option(help="Number of 128 x 128 arrays on the board.")] = 64,
+    tiles: Annotated[int, typer.Option(
+        help="Number of 128 x 128 arrays on the board (the lab's chip has one).")] = 1,
     formed: Annotated[bool, typer.Option(help="Start with every healthy cell formed.")] = False,
     device_model: DeviceModelName = None,
     device: Device = None,
