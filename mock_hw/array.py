@@ -14,12 +14,12 @@ G(t) = G_prog + (mu + a z) log10(1 + (t - t_prog) / t0), z ~ Normal(0, 1).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from mock_hw import physics
 from mock_hw.dc_kernels import STUCK_HRS, STUCK_LRS, STUCK_NONE, staircase
 from mock_hw.errors import ModelParameterError
 from mock_hw.mvm_kernels import add_output_noise, stage_inputs
@@ -31,24 +31,12 @@ IndexArray = NDArray[np.int64]
 Cells = ArrayLike | None
 """Flat cell indices (any integer array-like), or ``None`` for every cell."""
 
-_WIDTH_REFERENCE = 1e-6
-"""Pulse width (s) at which the SET and RESET thresholds take their nominal values."""
-_VOLTS_PER_DECADE_WIDTH = 0.05
-"""Threshold shift per decade of pulse width (voltage-time dilemma), V."""
 _RELAX_REFRESH = 1e-3
 """Relaxation is re-evaluated once the clock moves by this fraction of t0 (error < 0.05 %
 of a decade), so back-to-back reads and MVMs reuse one conductance map."""
-_I_CC_LOW, _I_CC_HIGH = 10e-6, 200e-6
-"""Compliance currents at which the two cycle-to-cycle spreads of DeviceModel apply."""
 _FEW_CELLS_FRACTION = 64
 """Selections smaller than 1/64 of the array skip a stale whole-array cache (see
 RRAMArray._conductance)."""
-_LOG_CC_SPAN = float(np.log(_I_CC_HIGH / _I_CC_LOW))
-_DC_TAIL_WIDTHS = 4.0
-"""Under DC bias a cell SETs (RESETs) only within this many threshold widths
-(``v_set_width``, ``v_reset_width``) of the median threshold: far below it the logistic tail
-would otherwise let a 0.2 V read switch a cell now and then, where the voltage-time law
-(0.05 V per decade) puts its switching time beyond years."""
 _CYCLE_MEMORY = 1e-6
 """A block of SET/RESET cycles is simulated pulse by pulse over its last m cycles, m the
 fewest after which the cells' state keeps less than this fraction of its start."""
@@ -57,16 +45,6 @@ _CYCLE_EXPLICIT_MAX = 64
 _FLOAT32_MIN_READ_REL_SIGMA = 1e-3
 """Noisy MVMs run in float32 when the relative read noise is at least this large: float32
 rounding of a 128-term product (~1e-6 relative) then stays >= 100x below the output noise."""
-
-
-def _sigmoid(x: FloatArray) -> FloatArray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-@functools.lru_cache(maxsize=64)
-def _width_shift(width: float) -> float:
-    """Threshold shift (V) of a pulse of ``width`` s relative to the reference width."""
-    return _VOLTS_PER_DECADE_WIDTH * np.log10(width / _WIDTH_REFERENCE)
 
 
 class RRAMArray:
@@ -165,15 +143,7 @@ class RRAMArray:
     # ----------------------------------------------------------------- physics helpers
     def compliance_current(self, v_gate: ArrayLike) -> FloatArray:
         """Saturation current of the access transistor at gate voltage ``v_gate`` (A)."""
-        m = self.model
-        over = np.maximum(np.asarray(v_gate, dtype=np.float64) - m.v_th, 0.0)
-        return m.k_transistor * over**m.alpha
-
-    def _c2c_rel_sigma(self, i_cc: FloatArray) -> FloatArray:
-        m = self.model
-        x = np.minimum(np.maximum(np.log(np.maximum(i_cc, 1e-12) / _I_CC_LOW) / _LOG_CC_SPAN,
-                                  0.0), 1.0)
-        return m.c2c_rel_sigma_low + x * (m.c2c_rel_sigma_high - m.c2c_rel_sigma_low)
+        return physics.compliance_current(self.model, v_gate)
 
     def _commit(self, cells: IndexArray, g_now: FloatArray, g_new: FloatArray,
                 changed: NDArray[np.bool_], switched: NDArray[np.bool_]) -> None:
@@ -236,10 +206,10 @@ class RRAMArray:
         n = idx.size
         i_cc = self.compliance_current(v_gate)
         g_cc = i_cc / self.v0[idx]
-        g_target = g_cc * (1.0 + self._c2c_rel_sigma(i_cc) * self._rng.standard_normal(n))
+        g_target = g_cc * (1.0 + physics.c2c_rel_sigma(m, i_cc) * self._rng.standard_normal(n))
         g_target = np.maximum(g_target, self.g_hrs[idx])
-        v_eff = v_bl + _width_shift(width)
-        completion = _sigmoid((v_eff - m.v_set) / m.v_set_width)
+        v_eff = v_bl + physics.width_shift(m, width)
+        completion = physics.set_completion(m, v_eff)
         healthy = self.stuck[idx] == STUCK_NONE
         was_formed = self.formed[idx]
         conducts = i_cc > 0
@@ -276,7 +246,8 @@ class RRAMArray:
     def reset_checked(self, idx: IndexArray, v_sl: FloatArray | float,
                       v_gate: FloatArray | float, width: float) -> None:
         """``reset_pulse`` for arguments already checked, as for :meth:`set_checked`."""
-        drive, frac = self._reset_fraction(idx.size, v_sl + _width_shift(width), v_gate)
+        drive, frac = self._reset_fraction(idx.size, v_sl + physics.width_shift(self.model, width),
+                                           v_gate)
         live = self.formed[idx] & (self.stuck[idx] == STUCK_NONE)
         g_now = self._conductance(idx)
         floor = self.g_hrs[idx]
@@ -357,12 +328,9 @@ class RRAMArray:
         """How many SET/RESET cycles the cells' state takes to forget its start (see
         :meth:`cycle_checked`); every cycle if that is beyond ``_CYCLE_EXPLICIT_MAX``."""
         m = self.model
-        shift = _width_shift(width)
-        c = float(_sigmoid(np.array((v_set + shift - m.v_set) / m.v_set_width)))
-        drive = np.minimum(1.0, self.compliance_current(gates[1])
-                           / self.compliance_current(m.v_gate_reset_full))
-        f = m.reset_depth_max * float(_sigmoid(np.array((v_reset + shift - m.v_reset)
-                                                         / m.v_reset_width))) * drive
+        shift = physics.width_shift(m, width)
+        c = float(physics.set_completion(m, v_set + shift))
+        f = float(physics.reset_depth(m, v_reset + shift)) * physics.reset_drive(m, gates[1])
         kept = float(np.max((1.0 - c) * (1.0 - f)))
         if kept <= 0.0:
             return 1
@@ -380,7 +348,7 @@ class RRAMArray:
         I_CC / V0, with the probability that the pulse model's completion gives (so the mean
         change per step is the pulse model's); a negative bias RESETs gradually, each step
         removing the fraction a RESET pulse would. Far below the thresholds
-        (``_DC_TAIL_WIDTHS``) nothing switches, however long the step. The current carries
+        (``dc_tail_widths``) nothing switches, however long the step. The current carries
         read noise and is limited by the access transistor. A cell counts a write when it
         crosses between the low- and high-resistance states. The steps run compiled
         (``mock_hw.dc_kernels``).
@@ -393,11 +361,11 @@ class RRAMArray:
             raise ModelParameterError("duration", duration, "a finite time > 0 s")
         gate = np.ascontiguousarray(self._volts("v_gate", v_gate, idx.size, lo=0.0))
         steps, n = volts.size, idx.size
-        v_eff = np.abs(volts) + _width_shift(float(duration))
-        set_floor = m.v_set - _DC_TAIL_WIDTHS * m.v_set_width
+        v_eff = np.abs(volts) + physics.width_shift(m, float(duration))
+        set_floor = m.v_set - m.dc_tail_widths * m.v_set_width
         set_on = (volts > 0) & (v_eff > min(set_floor, float(self.v_form[idx].min(initial=np.inf))))
-        completion = np.where(v_eff > set_floor, _sigmoid((v_eff - m.v_set) / m.v_set_width), 0.0)
-        reset_on = (volts < 0) & (v_eff > m.v_reset - _DC_TAIL_WIDTHS * m.v_reset_width)
+        completion = np.where(v_eff > set_floor, physics.set_completion(m, v_eff), 0.0)
+        reset_on = (volts < 0) & (v_eff > m.v_reset - m.dc_tail_widths * m.v_reset_width)
         i_cc = np.ascontiguousarray(np.broadcast_to(self.compliance_current(gate), (n,)))
         g_hrs = self.g_hrs[idx]
         draws = [self._rng.standard_normal((steps, n)), self._rng.random((steps, n)),
@@ -407,10 +375,10 @@ class RRAMArray:
                  self.stuck[idx], self.writes[idx]]
         amps = np.empty((steps, n))
         self.clock = staircase(
-            volts, v_eff, set_on, completion, reset_on, self._reset_depth(v_eff),
+            volts, v_eff, set_on, completion, reset_on, physics.reset_depth(m, v_eff),
             float(duration), self.clock, *state, self.pulse_budget[idx], self.v_form[idx],
-            i_cc / self.v0[idx], self._c2c_rel_sigma(i_cc), g_hrs,
-            np.sqrt(g_hrs * m.g_stuck_lrs), self._reset_drive(gate), i_cc, *draws,
+            i_cc / self.v0[idx], physics.c2c_rel_sigma(self.model, i_cc), g_hrs,
+            np.sqrt(g_hrs * m.g_stuck_lrs), physics.reset_drive(m, gate), i_cc, *draws,
             (m.relax_mu_per_decade, m.relax_sigma_per_decade, m.relax_t0),
             (m.read_rel_sigma, m.read_abs_sigma), m.reset_depth_spread, amps)
         (self.g_prog[idx], self.t_prog[idx], self._relax_coef[idx], self.formed[idx],
@@ -420,24 +388,12 @@ class RRAMArray:
         self._g_version += 1
         return amps
 
-    def _reset_drive(self, v_gate: FloatArray | float) -> FloatArray:
-        """How fully the access transistor at ``v_gate`` drives a RESET, 0 to 1."""
-        m = self.model
-        return np.minimum(1.0, self.compliance_current(v_gate)
-                          / self.compliance_current(m.v_gate_reset_full))
-
-    def _reset_depth(self, v_eff: FloatArray | float) -> FloatArray:
-        """Median fraction of the excess over the HRS floor a fully driven RESET at effective
-        voltage ``v_eff`` removes."""
-        m = self.model
-        return m.reset_depth_max * _sigmoid(np.asarray((v_eff - m.v_reset) / m.v_reset_width))
-
     def _reset_fraction(self, n: int, v_eff: FloatArray | float, v_gate: FloatArray | float
                         ) -> tuple[FloatArray, FloatArray]:
         """The transistor's drive and the fraction of the excess over the HRS floor that a
         RESET at effective voltage ``v_eff`` removes from each of ``n`` cells."""
-        drive = self._reset_drive(v_gate)
-        depth = self._reset_depth(v_eff) * drive
+        drive = physics.reset_drive(self.model, v_gate)
+        depth = physics.reset_depth(self.model, v_eff) * drive
         spread = 1.0 + self.model.reset_depth_spread * self._rng.standard_normal(n)
         return drive, np.minimum(np.maximum(depth * spread, 0.0), 0.99)
 
@@ -473,13 +429,13 @@ class RRAMArray:
         )
 
     def _relaxed(self, sel: slice | IndexArray) -> FloatArray:
-        """G(t) = G_prog + (mu + a z) log10(1 + (t - t_prog) / t0), never negative."""
-        decades = np.log10(1.0 + (self.clock - self.t_prog[sel]) / self.model.relax_t0)
-        return np.maximum(self.g_prog[sel] + self._relax_coef[sel] * decades, 0.0)
+        """The cells' conductance now: G_prog relaxed over the time since programming."""
+        return physics.relaxed(self.model, self.g_prog[sel], self._relax_coef[sel],
+                               self.clock - self.t_prog[sel])
 
     def read_sigma(self, g: FloatArray) -> FloatArray:
         """Standard deviation of one read of conductance ``g`` (S)."""
-        return self.model.read_rel_sigma * g + self.model.read_abs_sigma
+        return physics.read_sigma(self.model, g)
 
     def read_current(self, cells: Cells, v_read: float) -> FloatArray:
         """Currents (A) of ``cells`` read one by one at ``v_read``, with read noise."""

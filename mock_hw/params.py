@@ -52,8 +52,22 @@ class DeviceModel(BaseModel):
     c2c_rel_sigma_high: float = Field(
         0.05, ge=0, le=1, description="Relative SET spread at I_CC = 200 uA [Dalgaty21]."
     )
+    i_cc_spread_low: float = Field(
+        10e-6, gt=0, description="Compliance at which c2c_rel_sigma_low applies (A).")
+    i_cc_spread_high: float = Field(
+        200e-6, gt=0, description="Compliance at which c2c_rel_sigma_high applies (A).")
     v_set: float = Field(1.0, gt=0, description="Median SET threshold on the bit line (V).")
     v_set_width: float = Field(0.1, gt=0, description="Softness of the SET threshold (V).")
+
+    # Voltage-time dilemma: thresholds fall by volts_per_decade_width per decade of width.
+    width_reference: float = Field(
+        1e-6, gt=0, description="Pulse width at which v_set and v_reset apply (s).")
+    volts_per_decade_width: float = Field(
+        0.05, ge=0, description="Threshold shift per decade of pulse width (V).")
+    dc_tail_widths: float = Field(
+        4.0, gt=0, description="Under DC bias, cells switch only within this many threshold "
+        "widths of the median threshold: far below, the logistic tail would let a 0.2 V read "
+        "switch cells, where the voltage-time law puts it beyond years.")
 
     # RESET: each pulse removes a random fraction of the excess over the HRS floor [Perez21].
     v_reset: float = Field(1.5, gt=0, description="Source-line voltage of half RESET depth (V).")
@@ -109,6 +123,8 @@ class DeviceModel(BaseModel):
             raise ValueError("stuck_lrs_fraction + stuck_hrs_fraction must not exceed 1")
         if self.width_min >= self.width_max:
             raise ValueError("width_min must be below width_max")
+        if self.i_cc_spread_low >= self.i_cc_spread_high:
+            raise ValueError("i_cc_spread_low must be below i_cc_spread_high")
         return self
 
     @property

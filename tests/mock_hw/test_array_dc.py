@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from mock_hw import DeviceModel, RRAMArray
-from mock_hw.array import STUCK_HRS, _sigmoid, _width_shift
+from mock_hw.array import STUCK_HRS
+from mock_hw.physics import sigmoid, width_shift
 
 CLEAN = dict(rows=32, cols=32, formed_at_start=True, stuck_lrs_fraction=0.0,
              stuck_hrs_fraction=0.0)
@@ -28,7 +29,7 @@ def test_one_dc_step_sets_cells_all_the_way_with_the_pulse_models_completion() -
     assert np.all(np.abs(g1[switched] / target[switched] - 1) < 0.2 * 5)
     assert np.allclose(g1[~switched], g0[~switched], rtol=1e-3)
     m = array.model
-    completion = float(_sigmoid(np.array((volts + _width_shift(STEP) - m.v_set) / m.v_set_width)))
+    completion = float(sigmoid(np.array((volts + width_shift(m, STEP) - m.v_set) / m.v_set_width)))
     sigma = np.sqrt(completion * (1 - completion) / cells.size)
     assert switched.mean() == pytest.approx(completion, abs=4 * sigma)
 
@@ -68,7 +69,7 @@ def test_forming_happens_at_each_cells_forming_voltage_less_the_width_shift() ->
     ramp = np.arange(2.0, 3.8, 0.02)
     g = np.array([array.dc_sweep(cells, [v], 1.0, STEP)[0] / v for v in ramp])
     formed_at = ramp[np.argmax(g > 1e-6, axis=0)]
-    expected = array.v_form[cells] - _width_shift(STEP)
+    expected = array.v_form[cells] - width_shift(array.model, STEP)
     assert np.all(np.abs(formed_at - expected) <= 0.02 + 1e-9)
     assert array.formed[cells].all()
 
