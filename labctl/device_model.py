@@ -160,7 +160,11 @@ def write_model(path: Path, fields: Mapping[str, float], uncertainty: Mapping[st
                           ("provenance", provenance)):
         lines += ["", f"[{table}]", *(f"{name} = {_toml(value)}" for name, value in
                                       values.items())]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"cannot write {path}: {err.strerror}; give --out a path in a "
+                          "writable folder") from None
 
 
 def _toml(value: object) -> str:

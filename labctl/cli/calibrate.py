@@ -37,7 +37,6 @@ def calibrate(
                   "kind": opened.kind, "backend": opened.backend, "sample":
                   str(opened.provenance.get("sample") or ""), "cells": str(result.cells),
                   "created": now_iso(), "written_by": f"labctl calibrate {package_version()}"}
-    write_model(out, result.parameters(), result.uncertainties(), source)
     table = Table(title=f"{path.name}: {result.cells} cells")
     for column in ("figure", "fitted", "±1σ", "unit", "published", "model"):
         table.add_column(column, justify="right" if column in ("fitted", "±1σ") else "left",
@@ -49,6 +48,7 @@ def calibrate(
     report.print(table)
     for figure, why in result.unfitted.items():
         report.print(f"not fitted: {figure}: {why}")
+    write_model(out, result.parameters(), result.uncertainties(), source)
     report.print(f"device model: {out} (use it with --device-model {out})")
 
 

@@ -54,6 +54,12 @@ def test_calibrate_writes_a_model_file_that_programs_a_chip(noisy_archive: Path,
     assert code == 0, text
 
 
+def test_an_unwritable_model_file_is_one_line(noisy_archive: Path, tmp_path: Path) -> None:
+    code, text = run_cli("calibrate", str(noisy_archive), "--out",
+                         str(tmp_path / "missing" / "m.toml"))
+    assert code == 2 and "cannot write" in text and "Traceback" not in text
+
+
 def test_an_archive_of_another_kind_is_refused_in_one_line(tmp_path: Path) -> None:
     out = tmp_path / "read.h5"
     assert run_cli("read", "--rows", "0:4", "--cols", "0:4", "--out", str(out))[0] == 0
