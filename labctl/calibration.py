@@ -12,6 +12,9 @@ What the archive holds and what it gives:
   (below the bottom band), the stuck cells' conductance, and the cells that never formed;
 - the gate calibration's readings (``gate_response``): the median G one SET reaches at each
   gate, fitted as k (V_G - V_th)^alpha / V0 (the universal SET law, k held at the model's);
+  and the read after the two RESET pulses that follow each SET: the fraction of the excess
+  over the HRS floor one RESET pulse removes, and from it ``reset_depth_max`` (the RESET
+  law's voltage and gate dependence held at the model's);
 - per level, the programming error (the RMS of G about its target right after programming,
   read noise removed) and the pulses per write: figures, not model fields.
 
@@ -29,6 +32,7 @@ from numpy.typing import NDArray
 
 from labctl.archive import Archive
 from labctl.archive.errors import ArchiveError
+from mock_hw import physics
 from mock_hw.params import DeviceModel
 
 BOOTSTRAP = 200
@@ -39,6 +43,7 @@ UNFORMED = 0.4e-6
 """A cell reading less than this (S), below the lowest high-resistance state published
 (0.5 µS, DEVICE_MODEL.md), never formed."""
 _DEFAULT = DeviceModel()
+
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,10 @@ def calibrate(archive: Archive, seed: int = 0) -> Calibration:
     else:
         estimates += _bootstrapped(cells, np.random.default_rng(seed), unfitted)
         estimates += _pulses(writes)
-    estimates += _gate_law(_optional(archive, "gate_response"), unfitted)
+    response = _optional(archive, "gate_response")
+    estimates += _gate_law(response, unfitted)
+    estimates += _reset_response(response, _reset_pulse(archive), np.random.default_rng(seed),
+                                 unfitted)
     return Calibration(estimates, unfitted, int(writes.size))
 
 
@@ -311,3 +319,81 @@ def _gate_law(response: np.ndarray | None, unfitted: dict[str, str]) -> list[Est
     return [Estimate("v0", float(values[0]), float(errors[0]), "V", "0.3-0.5 [Ielmini11]"),
             Estimate("v_th", float(values[1]), float(errors[1]), "V", ""),
             Estimate("alpha", float(values[2]), float(errors[2]), "1", "1-2 [Sakurai90]")]
+
+
+RESET_FROM = 20e-6
+"""Pairs whose SET reached at least this (S), far above any HRS floor, measure the RESET."""
+STUCK_RATIO = 0.7
+"""A sampled cell whose read after RESET is, in the median, above this fraction of its read
+after the SET before it does not switch (stuck), and is left out of the RESET fit."""
+CLIP_MARGIN = 0.8
+"""Where reads clip at the ADC's full scale, SET states read above this fraction of it are
+left out: their noisy reads are cut, so they read low."""
+
+
+def _reset_pulse(archive: Archive) -> tuple[float, float, float] | None:
+    """(reset_max V, reset_width s, reset_gate V) of the run's write-verify, if archived."""
+    try:
+        v_max, width, gate = (float(archive.array(f"instrument/write_verify/{name}"))
+                              for name in ("reset_max", "reset_width", "reset_gate"))
+    except (ArchiveError, KeyError, TypeError, ValueError):
+        return None
+    return v_max, width, gate
+
+
+def _reset_response(response: np.ndarray | None, pulse: tuple[float, float, float] | None,
+                    rng: np.random.Generator, unfitted: dict[str, str]) -> list[Estimate]:
+    """The mean fraction f one RESET pulse removes: after two pulses from a SET state G the
+    cell holds floor + (1 - f)^2 (G - floor), so the slope of the read after the RESET
+    against the read after the SET before it, over every cell and gate, is (1 - f)^2."""
+    if response is None or not response.size or not np.any(response["g_reset"]):
+        unfitted["RESET response"] = ("the archive has no reads after the gate calibration's "
+                                      "RESET pulses (written by labctl before they were kept)")
+        return []
+    gates = np.unique(response["gate"]).size
+    g = response["g"].reshape(gates, -1)
+    after = response["g_reset"].reshape(gates, -1)
+    before, after = g[:-1], after[1:]
+    # reads near the ADC's full scale clip, which understates a SET state's G
+    top = float(response["g"].max())
+    clips = np.count_nonzero(response["g"] >= top * (1 - 1e-6)) >= 3
+    below = CLIP_MARGIN * top if clips else math.inf
+    usable = (before >= RESET_FROM) & (before < below)
+    # a stuck cell keeps its conductance through RESET and SET alike (ratio about 1, where
+    # a switching cell keeps a fifth to a half of it): it says nothing about the RESET
+    seen = usable.any(axis=0)
+    ratio = np.full(g.shape[1], np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio[seen] = np.nanmedian(np.where(usable, after / before, np.nan)[:, seen], axis=0)
+    switching = np.flatnonzero(ratio < STUCK_RATIO)
+
+    def fraction(cells: NDArray[np.int64]) -> float:
+        x, y, keep = before[:, cells].ravel(), after[:, cells].ravel(), usable[:, cells].ravel()
+        if np.count_nonzero(keep) < 10:
+            return math.nan
+        slope = float(np.polyfit(x[keep], y[keep], 1)[0])
+        return 1.0 - math.sqrt(min(max(slope, 0.0), 1.0))
+
+    n = switching.size
+    f = fraction(switching) if n else math.nan
+    if not math.isfinite(f):
+        unfitted["RESET response"] = "fewer than 10 SET states above 20 µS to RESET from"
+        return []
+    spread = float(np.nanstd([fraction(switching[rng.integers(0, n, n)])
+                              for _ in range(BOOTSTRAP)], ddof=1))
+    out = [Estimate("reset_fraction_per_pulse", f, spread, "1", "", parameter=False)]
+    if pulse is None:
+        unfitted["reset_depth_max"] = "the archive does not record the write-verify's RESET"
+        return out
+    v_max, width, gate = pulse
+    v_eff = v_max + physics.width_shift(_DEFAULT, width)
+    scale = float(physics.reset_depth(_DEFAULT, v_eff) / _DEFAULT.reset_depth_max
+                  * physics.reset_drive(_DEFAULT, gate))
+    depth = f / scale
+    if not 0 < depth < 1:
+        unfitted["reset_depth_max"] = (f"a RESET fraction of {f:.3f} at {v_max} V is beyond "
+                                       "the model's RESET law")
+        return out
+    out.append(Estimate("reset_depth_max", depth, spread / scale, "1",
+                        "0.6 typical [Perez21]"))
+    return out

@@ -222,6 +222,8 @@ def gate_response_rows(calibration: GateCalibration) -> np.ndarray:
     rows["gate"] = np.repeat(calibration.gates, cells)
     rows["cell"] = np.tile(calibration.cells, gates)
     rows["g"] = calibration.readings.ravel()
+    if calibration.reset_readings is not None:
+        rows["g_reset"] = calibration.reset_readings.ravel()
     return rows
 
 

@@ -3,8 +3,8 @@
 Write-verify converges in far fewer pulses when each cell's gate ramp starts just below the
 gate that reaches its target, instead of at the bottom of the window. The calibration SETs a
 sample of cells of one word line from a deep RESET at each gate voltage of a sweep and
-records the median conductance; the readings are kept, since they are the chip's SET
-response to the gate that ``labctl calibrate`` fits.
+records the median conductance. Every reading is kept, after each deep RESET too: they are
+the chip's SET response to the gate and its RESET response, which ``labctl calibrate`` fits.
 """
 
 from __future__ import annotations
@@ -26,13 +26,15 @@ GATE_SWEEP = tuple(np.round(np.arange(0.6, 1.81, 0.05), 3))
 @dataclass(frozen=True)
 class GateCalibration:
     """Median conductance after one SET (S) against the gate voltage (V), non-decreasing,
-    and the readings it is the median of (S, one row per gate, one column per cell)."""
+    the readings it is the median of (S, one row per gate, one column per cell) and the
+    readings after the deep RESET before each SET (S, the same shape)."""
 
     gates: NDArray[np.float64]
     g_median: NDArray[np.float64]
     undershoot: float = 0.2
     cells: NDArray[np.int64] | None = None
     readings: NDArray[np.float64] | None = None
+    reset_readings: NDArray[np.float64] | None = None
 
     def gate_for(self, g: ArrayLike) -> NDArray[np.float64]:
         """Gate voltage whose SET reaches conductance ``g`` in the median (V)."""
@@ -77,6 +79,7 @@ def calibrate_gate(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int6
     row = rest // cols
     c = cells % cols
     readings = np.empty((gates.size, cells.size))
+    reset_readings = np.empty((gates.size, cells.size))
     try:
         for i, v_gate in enumerate(gates):
             pulse.configure_pulse(params.reset_max, params.reset_width)
@@ -84,6 +87,7 @@ def calibrate_gate(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int6
             pulse.fire()
             pulse.fire()
             disconnect_row(fpga, tile, row)
+            reset_readings[i] = fpga.read_cells(cells, params.v_read) / params.v_read
             pulse.configure_pulse(params.v_set, params.set_width)
             connect_row(fpga, tile, row, c, float(v_gate), reset=False)
             pulse.fire()
@@ -93,4 +97,4 @@ def calibrate_gate(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int6
         fpga.safe_state()
     medians = np.median(readings, axis=1)
     return GateCalibration(gates, np.maximum.accumulate(medians), cells=cells,
-                           readings=readings)
+                           readings=readings, reset_readings=reset_readings)

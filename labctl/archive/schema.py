@@ -53,7 +53,10 @@ Kind "program" (``labctl program``)
                     configured wait
     gate_response   GATE_RESPONSE_DTYPE, the gate calibration's readings: one row per gate
                     voltage per sampled cell, the conductance one SET from a deep RESET
-                    reached at that gate (S); absent from archives written before it
+                    reached at that gate (``g``, S) and the conductance after that deep RESET
+                    (``g_reset``: two RESET pulses at the write-verify's reset_max and
+                    reset_gate from the previous gate's SET, S); absent from archives written
+                    before it
     map_tile<k>     NXdata: ``conductance`` (row, col) read back after programming, S, NaN
                     where not programmed; dimension scales ``row``, ``col``; the default plot
 
@@ -198,8 +201,9 @@ GATE_RESPONSE_DTYPE = np.dtype([
     ("gate", "<f8"),
     ("cell", "<u4"),
     ("g", "<f8"),
+    ("g_reset", "<f8"),
 ])
-GATE_RESPONSE_UNITS = {"gate": "V", "g": "S"}
+GATE_RESPONSE_UNITS = {"gate": "V", "g": "S", "g_reset": "S"}
 
 READ_DTYPE = np.dtype([
     ("cell", "<u4"),

@@ -32,7 +32,8 @@ def test_the_fit_recovers_the_chips_model_within_its_uncertainty(noisy_archive: 
         result = calibrate(archive)
     fitted = {e.name: e for e in result.estimates}
     for name in ("read_rel_sigma", "read_abs_sigma", "relax_mu_per_decade",
-                 "relax_sigma_per_decade", "stuck_lrs_fraction", "stuck_hrs_fraction", "v0"):
+                 "relax_sigma_per_decade", "stuck_lrs_fraction", "stuck_hrs_fraction", "v0",
+                 "reset_depth_max"):
         e = fitted[name]
         assert abs(e.value - getattr(TRUE, name)) <= 3 * e.uncertainty, (name, e)
         assert e.uncertainty > 0 and e.parameter
@@ -52,6 +53,18 @@ def test_calibrate_writes_a_model_file_that_programs_a_chip(noisy_archive: Path,
     code, text = run_cli("program", "--device-model", str(model), "--rows", "0:8", "--cols",
                          "0:8", "--wait", "0", "--out", str(tmp_path / "twin.h5"))
     assert code == 0, text
+
+
+def test_stuck_cells_in_the_gate_sample_do_not_bias_the_reset_fit(tmp_path: Path) -> None:
+    """On an array with 10 % stuck cells the sampled cells that never switch are left out:
+    with them the fitted RESET depth came out a third low."""
+    out = tmp_path / "faulty.h5"
+    code, text = run_cli("program", "--device-model", "faulty", "--rows", "0:64", "--cols",
+                         "0:64", "--seed", "3", "--out", str(out))
+    assert code == 0, text
+    with Archive(out) as archive:
+        fitted = {e.name: e for e in calibrate(archive).estimates}
+    assert abs(fitted["reset_depth_max"].value - TRUE.reset_depth_max) < 0.05
 
 
 def test_an_unwritable_model_file_is_one_line(noisy_archive: Path, tmp_path: Path) -> None:
@@ -76,6 +89,7 @@ class _OldArchive:
 
     def __init__(self, source: Archive) -> None:
         self.path = source.path
+        self.array = source.array
         verify = source.table("verify")
         self.tables = {"levels": source.table("levels"), "writes": source.table("writes"),
                        "verify": verify[np.isin(verify["delay"], [0.0, verify["delay"].max()])]}
@@ -93,7 +107,7 @@ def test_what_an_older_archive_cannot_give_is_named_and_the_rest_fitted(noisy_ar
     with Archive(noisy_archive) as archive:
         result = calibrate(_OldArchive(archive))  # type: ignore[arg-type]
     assert set(result.unfitted) == {"read noise", "relaxation spread", "programming error",
-                                    "SET response to the gate"}
+                                    "SET response to the gate", "RESET response"}
     fitted = {e.name: e for e in result.estimates}
     assert {"stuck_lrs_fraction", "stuck_hrs_fraction", "pulses_per_write"} <= set(fitted)
     assert not {"read_rel_sigma", "relax_sigma_per_decade", "v0"} & set(fitted)
