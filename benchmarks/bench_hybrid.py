@@ -4,11 +4,12 @@ all-simulated chip, and the bench's cost of the chip backend.
     python benchmarks/bench_hybrid.py --full      # the paper protocol, two full runs
     python benchmarks/bench_hybrid.py             # the reduced run through mock-server
 
-``--full``: program the whole array of the simulated chip (seed 0, ``labctl program``'s
-defaults), calibrate a device model from that archive, then train the default protocol twice
-with the same seed: ``--backend mock`` (every layer on a simulated chip sized to fit) and
-``--backend mock --placement auto`` (one array: the output layer on it, the rest on the twin
-with the calibrated model). Target: after both tasks, within 0.5 pp on both tasks.
+``--full``: program the whole array of the simulated chip (``--seed``, 0 by default;
+``labctl program``'s defaults), calibrate a device model from that archive, then train the
+default protocol twice with the same seed: ``--backend mock`` (every layer on a simulated
+chip sized to fit) and ``--backend mock --placement auto`` (one array: the output layer on
+it, the rest on the twin with the calibrated model). Target: after both tasks, within 0.5 pp
+on both tasks.
 
 Reduced: the same short run (``--limit 2000 --epochs 1``) with ``--backend chip`` through
 ``labctl mock-server --tiles 1`` on loopback and with ``--backend mock --placement auto``,
@@ -45,9 +46,9 @@ def final(archive: Path) -> dict[str, float]:
     return {task: 100 * acc for task, acc in json.loads(out)["final_accuracy"].items()}
 
 
-def full(work: Path, jobs: int) -> None:
+def full(work: Path, jobs: int, seed: int) -> None:
     model = work / "chip.toml"
-    labctl("program", "--backend", "mock", "--seed", "0", "--out", str(work / "chip.h5"))
+    labctl("program", "--backend", "mock", "--seed", str(seed), "--out", str(work / "chip.h5"))
     labctl("calibrate", str(work / "chip.h5"), "--out", str(model))
     runs = {"mock, every layer simulated": [],
             "mock, one array + calibrated twin": ["--placement", "auto", "--twin-model",
@@ -57,7 +58,7 @@ def full(work: Path, jobs: int) -> None:
     for name, extra in runs.items():
         out = work / f"{len(procs)}.h5"
         procs[name] = (out, time.perf_counter(), subprocess.Popen(
-            [sys.executable, "-m", "labctl", "train", "--backend", "mock", "--seed", "0",
+            [sys.executable, "-m", "labctl", "train", "--backend", "mock", "--seed", str(seed),
              "--threads", threads, "--out", str(out), *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         if jobs == 1:
@@ -107,10 +108,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="the two full-protocol runs")
     parser.add_argument("--jobs", type=int, default=2, help="full runs at once (--full)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of chip and runs (--full)")
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if opts.full:
-            full(Path(tmp), opts.jobs)
+            full(Path(tmp), opts.jobs, opts.seed)
         else:
             reduced(Path(tmp))
 
