@@ -36,6 +36,10 @@ class Validator(ABC):
     def describe(self) -> str:
         """The accepted values, for the docstring (e.g. "strictly from 0 to 1")."""
 
+    def resolve(self, instrument: Instrument) -> Validator:
+        """The validator that applies to this instrument (itself unless it varies by model)."""
+        return self
+
 
 @dataclass(frozen=True)
 class StrictRange(Validator):
@@ -56,6 +60,27 @@ class StrictRange(Validator):
 
     def describe(self) -> str:
         return f"strictly from {self.low:g} to {self.high:g}"
+
+
+@dataclass(frozen=True)
+class RangeByVariant(Validator):
+    """A range that depends on the model variant the ``*IDN?`` reply named (e.g. a 2636B
+    sources smaller current limits than a 2602B); ``default`` applies to the others."""
+
+    default: StrictRange
+    variants: Mapping[tuple[str, ...], StrictRange]
+
+    def resolve(self, instrument: Instrument) -> Validator:
+        return next((rng for names, rng in self.variants.items()
+                     if instrument.variant in names), self.default)
+
+    def check(self, owner: str, value: Any) -> float:
+        return self.default.check(owner, value)
+
+    def describe(self) -> str:
+        others = "; ".join(f"{rng.describe()} on {'/'.join(names)}"
+                           for names, rng in self.variants.items())
+        return f"{self.default.describe()}; {others}"
 
 
 @dataclass(frozen=True)
@@ -130,7 +155,7 @@ class Setting:
         """The checks of ``validate`` that do not depend on the output level."""
         owner = f"{type(instrument).__name__}.{self.name}"
         if self.validator is not None:
-            value = self.validator.check(owner, value)
+            value = self.validator.resolve(instrument).check(owner, value)
         if self.safety is not None:
             self.safety(instrument.interlock, value)
         return value
@@ -188,12 +213,15 @@ class Instrument(ABC):
     """One instrument on a line transport, checked by the bench's interlock.
 
     Subclasses declare ``model`` (for messages) and ``identity_pattern`` (a regular
-    expression the ``*IDN?`` reply must match), the settings as class attributes, and how
-    to read the error queue.
+    expression the ``*IDN?`` reply must match; its group ``variant``, if any, names the
+    model within the series), the settings as class attributes, and how to read the error
+    queue.
     """
 
     model: ClassVar[str] = "instrument"
     identity_pattern: ClassVar[str] = ""
+    variant = ""
+    """The model within the series, from ``verify_identity`` (e.g. "2602B")."""
 
     def __init__(self, transport: LineTransport, interlock: Interlock) -> None:
         self.transport = transport
@@ -219,8 +247,10 @@ class Instrument(ABC):
     def verify_identity(self) -> str:
         """Return ``identity``, raising ``IdentityMismatch`` if it is not this model."""
         idn = self.identity
-        if not re.search(self.identity_pattern, idn, re.IGNORECASE):
+        match = re.search(self.identity_pattern, idn, re.IGNORECASE)
+        if match is None:
             raise IdentityMismatch(self.transport.resource_name, self.model, idn)
+        self.variant = (match.groupdict().get("variant") or "").upper()
         return idn
 
     @abstractmethod

@@ -21,7 +21,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from drivers.errors import ConfigError
-from drivers.instrument import StrictRange, control, measurement, parse_bool, wire_number
+from drivers.instrument import (
+    RangeByVariant,
+    StrictRange,
+    control,
+    measurement,
+    parse_bool,
+    wire_number,
+)
 from drivers.safety import Interlock
 from drivers.smu.base import VoltageSourceMeter
 from drivers.transport import LineTransport
@@ -32,10 +39,12 @@ def _parse_func(reply: str) -> str:
 
 
 class Keithley2600B(VoltageSourceMeter):
-    """Keithley 2601B/2602B/2611B/2612B/2635B/2636B channel sourcing V, measuring I."""
+    """Keithley 2601B/2602B/2604B/2611B/2612B/2614B/2634B/2635B/2636B channel sourcing V,
+    measuring I; the current limit goes down to 10 nA, or 100 pA on a 2634B/2635B/2636B
+    (``smuX.source.limitY``, Rev. F p. 9-244)."""
 
     model = "Keithley 2600B"
-    identity_pattern = r"KEITHLEY INSTRUMENTS.*MODEL 26\d\dB"
+    identity_pattern = r"KEITHLEY INSTRUMENTS.*MODEL (?P<variant>26\d\dB)"
     max_errors: ClassVar[int] = 32
     sweep_points_max = 200
 
@@ -50,7 +59,9 @@ class Keithley2600B(VoltageSourceMeter):
     )
     compliance_current = control(
         "print({ch}.source.limiti)", "{ch}.source.limiti = {value}", "the current limit",
-        validator=StrictRange(1e-9, 1.5), units="A",
+        validator=RangeByVariant(StrictRange(10e-9, 1.5),
+                                 {("2634B", "2635B", "2636B"): StrictRange(100e-12, 1.5)}),
+        units="A",
         safety=Interlock.check_compliance,
     )
     nplc = control(

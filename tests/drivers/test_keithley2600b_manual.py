@@ -175,13 +175,6 @@ def test_check_errors_raises_the_oldest_tsp_error() -> None:
         assert info.value.code == -286
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DRIVER DISAGREES WITH MANUAL: smuX.source.limitY (Rev. F p. 9-244) sets the "
-    "current compliance of a 2601B/2602B/2604B/2611B/2612B/2614B from 10 nA (100 pA only "
-    "on 2634B/2635B/2636B); the driver accepts 1 nA to 1.5 A on every model and sends 5 nA "
-    "to a 2602B",
-)
 def test_limit_below_a_2602b_minimum_is_refused_before_sending() -> None:
     """A 2602B cannot take a 5 nA current limit: refuse it, and write nothing."""
     limits = SafetyLimits(compliance_current_max=1e-3)
@@ -190,3 +183,13 @@ def test_limit_below_a_2602b_minimum_is_refused_before_sending() -> None:
         pytest.raises(ConfigError),
     ):
         smu.compliance_current = 5e-9
+
+
+def test_a_2636b_takes_the_5_na_limit_a_2602b_refuses() -> None:
+    """The 2634B/2635B/2636B limit goes down to 100 pA (same page): 5 nA is written."""
+    limits = SafetyLimits(compliance_current_max=1e-3)
+    with expected_protocol(Keithley2600B, [*connect(idn=IDN_REV_F),
+                                           ("smua.source.limiti = 5e-09", None)],
+                           limits=limits) as smu:
+        smu.compliance_current = 5e-9
+    assert "1e-10 to 1.5 on 2634B/2635B/2636B" in Keithley2600B.compliance_current.__doc__
