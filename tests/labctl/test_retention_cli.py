@@ -38,17 +38,28 @@ def test_read_backs_follow_the_schedule_on_the_simulated_clock(followed) -> None
     np.testing.assert_allclose(times, np.geomspace(1, 86400, 16), rtol=1e-3)
 
 
-def test_the_fitted_relaxation_is_the_device_models_within_20_percent(followed) -> None:
-    out, _ = followed
+@pytest.fixture(scope="module")
+def followed_wide(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A 64 x 64 region: the mean drift of its 4096 slopes has a standard error of
+    sigma / 64 = 0.016 µS/decade, a sixth of the tolerance below; 256 cells (0.06 µS) cannot
+    tell the model's -0.2 µS/decade within 50 % from noise."""
+    out = tmp_path_factory.mktemp("retention") / "wide.h5"
+    code, text = run_cli("retention", "--duration", "1d", "--reads", "16", "--rows", "0:64",
+                         "--cols", "0:64", "--out", str(out))
+    assert code == 0, text
     code, text = run_cli("inspect", str(out), "--json")
     assert code == 0, text
-    s = json.loads(text)
+    return json.loads(text)
+
+
+def test_the_fitted_relaxation_is_the_device_models(followed_wide) -> None:
     model = DeviceModel()
-    fit = s["relaxation"]
-    assert fit["sigma_per_decade"] == pytest.approx(model.relax_sigma_per_decade, rel=0.2)
-    assert fit["drift_per_decade"] == pytest.approx(model.relax_mu_per_decade, rel=0.5)
-    assert s["readback_error"][0] < 0.01 < s["readback_error"][-1]
-    assert s["error_passes"]["1%"] is not None
+    fit = followed_wide["relaxation"]
+    assert fit["cells"] > 4000
+    assert fit["sigma_per_decade"] == pytest.approx(model.relax_sigma_per_decade, rel=0.1)
+    assert fit["drift_per_decade"] == pytest.approx(model.relax_mu_per_decade, rel=0.3)
+    assert followed_wide["readback_error"][0] < 0.01 < followed_wide["readback_error"][-1]
+    assert followed_wide["error_passes"]["1%"] is not None
 
 
 @pytest.mark.parametrize(("args", "message"), [
