@@ -77,6 +77,11 @@ class RangeByVariant(Validator):
     def check(self, owner: str, value: Any) -> float:
         return self.default.check(owner, value)
 
+    def widest(self) -> StrictRange:
+        """The range over every model: what a check made before the model is known allows."""
+        ranges = [self.default, *self.variants.values()]
+        return StrictRange(min(r.low for r in ranges), max(r.high for r in ranges))
+
     def describe(self) -> str:
         others = "; ".join(f"{rng.describe()} on {'/'.join(names)}"
                            for names, rng in self.variants.items())

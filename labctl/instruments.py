@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pyvisa import rname
 
 from drivers.errors import ConfigError
-from drivers.instrument import Instrument, Setting, StrictRange
+from drivers.instrument import Instrument, RangeByVariant, Setting, StrictRange
 from drivers.pulse.keysight33500b import Keysight33500B
 from drivers.roles import BenchInstrument, PulseGenerator, SourceMeter
 from drivers.safety import Interlock
@@ -119,11 +119,15 @@ class InstrumentModel:
         return instrument
 
     def range_of(self, setting: str) -> StrictRange:
-        """The instrument's own range of one declared numeric setting, e.g. ``source_voltage``."""
+        """The instrument's own range of one declared numeric setting, e.g. ``source_voltage``
+        (over every model of the series where the range depends on the model)."""
         declared = getattr(self.driver, setting)
-        if not (isinstance(declared, Setting) and isinstance(declared.validator, StrictRange)):
+        validator = declared.validator if isinstance(declared, Setting) else None
+        if isinstance(validator, RangeByVariant):
+            return validator.widest()
+        if not isinstance(validator, StrictRange):
             raise TypeError(f"{self.driver.__name__}.{setting} is not a numeric setting")
-        return declared.validator
+        return validator
 
     def emulator_class(self) -> type:
         """The emulator class, imported on first use."""
