@@ -116,6 +116,15 @@ Kind "train" (``labctl train``)
                     0 on) and outputs (bit-line pairs from ``col`` on) on array ``tile``; ``on``
                     0 the bench's chip, 1 the digital twin; no rows on the software backend,
                     none in archives written before it
+    evaluation      EVALUATION_DTYPE, added to a complete run by ``labctl evaluate``: one row
+                    per task per read-back of the weights left unwritten ``after`` the last
+                    checkpoint (s; ``elapsed`` the time that had actually passed, simulated on
+                    the mock chip), ``refreshed`` 0 as read, 1 after rewriting the weights that
+                    drifted off their level (``writes``, ``pulses``, ``failed_writes`` and
+                    ``bench_time`` what that took, 0 on unrefreshed rows), the cells' level
+                    ``readback_error`` then, and when (``time``); ``session`` counts the
+                    ``labctl evaluate`` runs from 1; absent until the first. The table is
+                    appended to the closed file in one atomic commit per read-back
     accuracy_curves NXdata: ``accuracy`` (epoch, task), NaN until trained; scales ``epoch``
                     (1-based, over all tasks) and ``task`` (names); the default plot
     device_writes/<layer>  uint32 (out, in): level writes per weight (one differential pair)
@@ -324,6 +333,23 @@ RESUME_DTYPE = np.dtype([
 ])
 RESUME_UNITS = {"time": "s since 1970-01-01T00:00:00Z"}
 
+EVALUATION_DTYPE = np.dtype([
+    ("session", "<u2"),
+    ("after", "<f8"),
+    ("elapsed", "<f8"),
+    ("refreshed", "u1"),
+    ("task", "u1"),
+    ("accuracy", "<f8"),
+    ("writes", "<u4"),
+    ("pulses", "<u8"),
+    ("failed_writes", "<u4"),
+    ("bench_time", "<f8"),
+    ("readback_error", "<f8"),
+    ("time", "<f8"),
+])
+EVALUATION_UNITS = {"after": "s", "elapsed": "s", "bench_time": "s",
+                    "time": "s since 1970-01-01T00:00:00Z"}
+
 
 @dataclass(frozen=True)
 class Table:
@@ -386,6 +412,7 @@ TABLE_SPECS = {
     "accuracy": Table(ACCURACY_DTYPE, ACCURACY_UNITS, "evaluation", chunk_rows=256),
     "epochs": Table(EPOCH_DTYPE, EPOCH_UNITS, "run_epoch", chunk_rows=256),
     "resumes": Table(RESUME_DTYPE, RESUME_UNITS, "resume", chunk_rows=16),
+    "evaluation": Table(EVALUATION_DTYPE, EVALUATION_UNITS, "evaluation", chunk_rows=256),
     "points": Table(IV_POINT_DTYPE, IV_POINT_UNITS, "point"),
     "switching": Table(SWITCH_DTYPE, SWITCH_UNITS, "branch", chunk_rows=1024),
     "retention": Table(RETENTION_DTYPE, RETENTION_UNITS, "reading"),

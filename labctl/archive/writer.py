@@ -22,7 +22,16 @@ from labctl.archive import nexus
 from labctl.archive.errors import ArchiveError
 from labctl.archive.provenance import Provenance, git_revision, now_iso, package_version
 from labctl.archive.reader import plain, read_table
-from labctl.archive.schema import ENTRY, FORMAT, KINDS, LIBVER, SCHEMA_VERSION, Layout
+from labctl.archive.schema import (
+    ENTRY,
+    FORMAT,
+    KINDS,
+    LIBVER,
+    SCHEMA_VERSION,
+    TABLE_SPECS,
+    Layout,
+    Table,
+)
 
 COMMIT_INTERVAL = 1.0
 """Most seconds between automatic commits: a killed run loses at most this much data."""
@@ -154,15 +163,7 @@ class ArchiveWriter:
     def _create(self, f: h5py.File) -> None:
         entry = nexus.root(f, self._attrs["created"])
         for name, table in self.layout.tables.items():
-            group = nexus.group(entry, name, "NXcollection")
-            group.attrs["columns"] = list(table.dtype.names or ())
-            for column in table.dtype.names or ():
-                ds = group.create_dataset(column, shape=(0,), maxshape=(None,),
-                                          dtype=table.dtype[column], chunks=(table.chunk_rows,),
-                                          compression="gzip", compression_opts=4, shuffle=True,
-                                          fletcher32=True)
-                ds.attrs["units"] = table.unit(column)
-                ds.dims[0].label = table.dim
+            _create_table(entry, name, table)
         for name, arr in self.layout.arrays.items():
             fill = arr.fill if np.dtype(arr.dtype).kind == "f" else None
             ds = entry.create_dataset(name, shape=arr.shape, dtype=arr.dtype,
@@ -181,15 +182,8 @@ class ArchiveWriter:
                 f.attrs[key] = value
         entry = f[ENTRY]
         for name, blocks in self._appends.items():
-            if not blocks:
-                continue
-            rows = np.concatenate(blocks)
-            group = entry[name]
-            for column in rows.dtype.names or ():
-                ds = group[column]
-                n = ds.shape[0]
-                ds.resize((n + rows.size,))
-                ds[n:] = rows[column]
+            if blocks:
+                _append_rows(entry[name], np.concatenate(blocks))
         for name, index, values in self._writes:
             entry[name][index] = values
         if "ended" in self._attrs:
@@ -237,6 +231,50 @@ class ArchiveWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.abandon()
+
+
+def append_to_closed(path: Path, name: str, rows: np.ndarray) -> None:
+    """Append ``rows`` to table ``name`` of the ended run archived in ``path`` (creating the
+    table if the file has none yet), with the writer's atomic commit: the file holds all of
+    them or none, whenever the process dies."""
+    spec = TABLE_SPECS[name]
+    tmp = path.with_name(f".{path.name}.commit")
+    with _interrupts_deferred():
+        try:
+            shutil.copyfile(path, tmp)
+            with h5py.File(tmp, "r+", locking=False) as f:
+                entry = f[ENTRY]
+                group = entry[name] if name in entry else _create_table(entry, name, spec)
+                _append_rows(group, np.array(rows, dtype=spec.dtype, ndmin=1))
+            _fsync(tmp)
+            os.replace(tmp, path)
+            _fsync(path.parent)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            raise ArchiveError(f"cannot write archive {path}: {err}; the file is as it was: "
+                               "free space or make it writable") from err
+
+
+def _create_table(entry: h5py.Group, name: str, table: Table) -> h5py.Group:
+    """An empty table: one resizable, compressed, checksummed dataset per column."""
+    group = nexus.group(entry, name, "NXcollection")
+    group.attrs["columns"] = list(table.dtype.names or ())
+    for column in table.dtype.names or ():
+        ds = group.create_dataset(column, shape=(0,), maxshape=(None,),
+                                  dtype=table.dtype[column], chunks=(table.chunk_rows,),
+                                  compression="gzip", compression_opts=4, shuffle=True,
+                                  fletcher32=True)
+        ds.attrs["units"] = table.unit(column)
+        ds.dims[0].label = table.dim
+    return group
+
+
+def _append_rows(group: h5py.Group, rows: np.ndarray) -> None:
+    for column in rows.dtype.names or ():
+        ds = group[column]
+        n = ds.shape[0]
+        ds.resize((n + rows.size,))
+        ds[n:] = rows[column]
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from labctl.cli import (  # noqa: F401
     data,
     disturb,
     endurance,
+    evaluate,
     export,
     iv,
     mock_server,

@@ -14,6 +14,7 @@ from labctl.cli.app import app, console, report
 from labctl.cli.options import DeviceModelName
 from labctl.cli.progress import train_progress
 from labctl.device_model import device_overrides
+from labctl.durations import format_duration
 from labctl.learning.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -185,6 +186,32 @@ def print_train_summary(summary: dict) -> None:
     layers = summary.get("layers", {})
     if any(figures["on"] != "software" for figures in layers.values()):
         print_layers(layers)
+    if summary.get("evaluation"):
+        print_evaluation(summary["evaluation"], tasks)
+
+
+def print_evaluation(points: list[dict], tasks: list[str]) -> None:
+    """Every task's accuracy at each read-back of ``labctl evaluate``, with the loss against
+    the end of training, then what each refresh cost."""
+    sessions = len({p["session"] for p in points}) > 1
+    table = Table(title="Test accuracy (%) as the weights relaxed, and its change since the "
+                        "end of training (pp)")
+    for column in [*(["#"] if sessions else []), "after", "", *tasks, "off level %"]:
+        table.add_column(column, justify="left" if column in ("after", "") else "right",
+                         no_wrap=column in tasks)
+    for p in points:
+        scores = (f"{100 * p['accuracy'][t]:.2f} ({-p['loss_pp'][t]:+.2f})" if t in p["loss_pp"]
+                  else f"{100 * p['accuracy'][t]:.2f}" for t in tasks)
+        table.add_row(*([str(p["session"])] if sessions else []), format_duration(p["after"]),
+                      "refreshed" if p["refreshed"] else "as read", *scores,
+                      f"{100 * p['readback_error']:.2f}")
+    report.print(table)
+    refreshes = [p for p in points if p["refreshed"]]
+    if refreshes:
+        report.print("refreshes rewrote: " + "; ".join(
+            f"{format_duration(p['after'])}: {p['writes']} weights, {p['pulses']} pulses, "
+            f"{p['failed_writes']} failed, {p['bench_time']:.2f} s" for p in refreshes),
+            soft_wrap=True)
 
 
 def print_layers(layers: dict[str, dict]) -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from drivers.errors import ConfigError
 from labctl.archive import Archive, ArchiveError, ArchiveWriter
 from labctl.archive.provenance import Provenance
 from labctl.archive.schema import (
@@ -178,28 +180,62 @@ class TrainArchive:
         self.writer.fail(reason)
 
 
+def _config(archive: Archive) -> TrainConfig:
+    # Runs archived before the rate warm-up existed trained without one.
+    return TrainConfig.model_validate({"lr_warmup": 0.0, **archive.config})
+
+
+def _checkpoint(archive: Archive) -> tuple[int, int, dict[str, np.ndarray]]:
+    """Task, epoch and training state of the archive's last checkpoint (schema 1 or 2)."""
+    position = archive.array("checkpoint/position")
+    if archive.schema_version == 1:
+        slot, task, epoch, valid = position
+        prefix = f"checkpoint/{'ab'[slot]}/"
+    else:
+        task, epoch, valid = position
+        prefix = STATE
+    if not valid:
+        raise ArchiveError(f"{archive.path} has no checkpoint yet (the run stopped in its "
+                           "first epoch): start it again")
+    return int(task), int(epoch), {name: archive.array(prefix + name)
+                                   for name in archive.datasets(prefix)}
+
+
+def _train_archive(archive: Archive) -> None:
+    if archive.kind != "train":
+        raise ArchiveError(f"{archive.path} is a {archive.kind} archive, not a training run")
+    archive.verify()
+
+
+def load_finished(path: Path) -> tuple[TrainConfig, dict[str, np.ndarray]]:
+    """The configuration and final training state of the complete run archived in ``path``,
+    whose weights a chip (or the simulated one in the state) still holds."""
+    with Archive(path) as archive:
+        _train_archive(archive)
+        if archive.status != "complete":
+            raise ArchiveError(f"{path} holds a training run that is {archive.status}, not "
+                               f"finished: finish it first (labctl train --resume {path})")
+        if archive.backend == "software":
+            raise ConfigError(f"{path} is a software run: its weights are ideal levels on the "
+                              "host, with nothing to relax or read back; evaluate a mock or "
+                              "chip run")
+        _, _, state = _checkpoint(archive)
+        config = _config(archive)
+        ended = archive.meta.get("ended")
+    if "store/written_at" not in state and ended:  # archived before checkpoints said when
+        state["store/written_at"] = np.array([datetime.fromisoformat(ended).timestamp()])
+    return config, state
+
+
 def load_resume(path: Path) -> tuple[TrainConfig, Resume, Origin]:
     """The configuration and last checkpoint of the run archived in ``path`` (schema 1 or 2)."""
     with Archive(path) as archive:
-        if archive.kind != "train":
-            raise ArchiveError(f"{path} is a {archive.kind} archive, not a training run")
-        archive.verify()
+        _train_archive(archive)
         if archive.status == "complete":
             raise ArchiveError(f"{path} holds a complete run: there is nothing to resume; "
                                "start a new run (without --resume)")
-        position = archive.array("checkpoint/position")
-        if archive.schema_version == 1:
-            slot, task, epoch, valid = position
-            prefix = f"checkpoint/{'ab'[slot]}/"
-        else:
-            task, epoch, valid = position
-            prefix = STATE
-        if not valid:
-            raise ArchiveError(f"{path} has no checkpoint yet (the run stopped in its first "
-                               "epoch): start it again")
-        state = {name: archive.array(prefix + name) for name in archive.datasets(prefix)}
-        # Runs archived before the rate warm-up existed trained without one.
-        config = TrainConfig.model_validate({"lr_warmup": 0.0, **archive.config})
+        task, epoch, state = _checkpoint(archive)
+        config = _config(archive)
         accuracy = archive.table("accuracy")
         rows = archive.table("epochs")
         write_counts = {name: archive.array(f"device_writes/{name}")

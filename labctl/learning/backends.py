@@ -21,7 +21,8 @@ from labctl.setup import Setup, load_setup
 from mock_hw.presets import PRESETS
 from protocols.levels import LevelPlan
 
-StoreFactory = Callable[[TrainConfig, LevelGrid], WeightStore]
+StoreFactory = Callable[[TrainConfig, LevelGrid, bool], WeightStore]
+"""``(config, grid, prepare)``: ``prepare`` as for ChipStore."""
 
 
 def mock_tiles(config: TrainConfig) -> int:
@@ -30,16 +31,17 @@ def mock_tiles(config: TrainConfig) -> int:
     return arrays_needed(layer_shapes(config.sizes), rows, cols)
 
 
-def _chip_store(config: TrainConfig, bench_for: Callable[[int], Bench]) -> WeightStore:
+def _chip_store(config: TrainConfig, bench_for: Callable[[int], Bench], prepare: bool
+                ) -> WeightStore:
     return _chip_store_on(bench_for(mock_tiles(config)), level_plan(config.levels),
-                          layer_shapes(config.sizes))
+                          layer_shapes(config.sizes), prepare)
 
 
 TWIN_SEED = 1 << 20
 """Offset of the twin's seed from the run's: its devices are drawn apart from the chip's."""
 
 
-def _hybrid_store(config: TrainConfig) -> WeightStore:
+def _hybrid_store(config: TrainConfig, prepare: bool) -> WeightStore:
     """The layers ``config.placement`` names on the bench's chip (on the mock, a simulated
     chip of the setup's size, one array without a setup), the rest on the digital twin."""
     shapes = layer_shapes(config.sizes)
@@ -53,7 +55,8 @@ def _hybrid_store(config: TrainConfig) -> WeightStore:
     try:
         tiles, rows, cols = bench.geometry
         placed = on_chip(config.placement or "auto", shapes, rows, cols, tiles)
-        chip = ChipStore(bench, plan, {name: shapes[name] for name in placed}) if placed else None
+        chip = (ChipStore(bench, plan, {name: shapes[name] for name in placed}, prepare=prepare)
+                if placed else None)
     except BaseException:
         bench.close()
         raise
@@ -64,7 +67,8 @@ def _hybrid_store(config: TrainConfig) -> WeightStore:
     try:
         twin = _chip_store_on(open_bench(
             "mock", None, config.seed + TWIN_SEED, tiles=arrays_needed(rest, *MOCK_TILE),
-            formed=True, device=device_overrides(model, None)), plan, rest) if rest else None
+            formed=True, device=device_overrides(model, None)), plan, rest, prepare
+        ) if rest else None
     except BaseException:
         if chip is not None:
             chip.close()
@@ -72,11 +76,11 @@ def _hybrid_store(config: TrainConfig) -> WeightStore:
     return HybridStore(chip, twin, model)
 
 
-def _chip_store_on(bench: Bench, plan: LevelPlan, shapes: dict[str, tuple[int, int]]
-                   ) -> ChipStore:
+def _chip_store_on(bench: Bench, plan: LevelPlan, shapes: dict[str, tuple[int, int]],
+                   prepare: bool) -> ChipStore:
     """A ChipStore of ``shapes`` on ``bench``, the bench closed if that fails."""
     try:
-        return ChipStore(bench, plan, shapes)
+        return ChipStore(bench, plan, shapes, prepare=prepare)
     except BaseException:
         bench.close()
         raise
@@ -96,11 +100,12 @@ def _twin_model(config: TrainConfig, setup: Setup | None) -> str:
 
 
 BACKENDS: dict[str, StoreFactory] = {
-    "software": lambda config, grid: SoftwareStore(grid),
-    "mock": lambda config, grid: _hybrid_store(config) if config.placement else _chip_store(
-        config, lambda tiles: open_bench("mock", None, config.seed, tiles=tiles, formed=True,
-                                         device=config.device)),
-    "chip": lambda config, grid: _hybrid_store(config),
+    "software": lambda config, grid, prepare: SoftwareStore(grid),
+    "mock": lambda config, grid, prepare: _hybrid_store(config, prepare) if config.placement
+    else _chip_store(config, lambda tiles: open_bench("mock", None, config.seed, tiles=tiles,
+                                                      formed=True, device=config.device),
+                     prepare),
+    "chip": lambda config, grid, prepare: _hybrid_store(config, prepare),
 }
 
 
@@ -111,12 +116,13 @@ def _setup_path(config: TrainConfig) -> Path:
     return Path(config.setup)
 
 
-def make_weight_store(config: TrainConfig) -> WeightStore:
-    """The WeightStore of ``config.backend`` (a ConfigError names the known backends)."""
+def make_weight_store(config: TrainConfig, *, prepare: bool = True) -> WeightStore:
+    """The WeightStore of ``config.backend`` (a ConfigError names the known backends);
+    ``prepare`` as for ChipStore."""
     try:
         factory = BACKENDS[config.backend]
     except KeyError:
         raise ConfigError(
             f"unknown backend {config.backend!r}; choose from {', '.join(BACKENDS)}"
         ) from None
-    return factory(config, LevelGrid(config.levels))
+    return factory(config, LevelGrid(config.levels), prepare)

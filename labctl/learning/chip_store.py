@@ -9,6 +9,8 @@ G- = g_(N-1-k), so the weight value on the grid's [-1, 1] scale is (G+ - G-) / (
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
 from numpy.typing import NDArray
@@ -16,25 +18,39 @@ from numpy.typing import NDArray
 from labctl.bench import Bench
 from labctl.learning.mapping import Block, pack
 from labctl.learning.store import WriteStats
+from protocols.calibration import GateCalibration
 from protocols.levels import LevelPlan
 
 
 class ChipStore:
-    """A WeightStore on a bench: writes level changes, serves the conductances it verified."""
+    """A WeightStore on a bench: writes level changes, serves the conductances it verified.
 
-    def __init__(self, bench: Bench, plan: LevelPlan, shapes: dict[str, tuple[int, int]]) -> None:
+    ``prepare`` forms the network's cells and calibrates the SET gate on a sample of them
+    before anything is written; a store that will only be resumed from a checkpoint and read
+    (``labctl evaluate``) skips both, as calibrating would rewrite the sampled weights.
+    """
+
+    def __init__(self, bench: Bench, plan: LevelPlan, shapes: dict[str, tuple[int, int]],
+                 *, prepare: bool = True) -> None:
         self.bench = bench
         self.plan = plan
         tiles, rows, cols = bench.geometry
         self.maps = pack(shapes, rows, cols, tiles=tiles)
-        used = np.concatenate([m.cells for m in self.maps.values()])
-        bench.form(used)
-        self.calibration = bench.calibrate_gate(used)
+        self.calibration: GateCalibration | None = None
+        if prepare:
+            used = self._cells()
+            bench.form(used)
+            self.calibration = bench.calibrate_gate(used)
         self._g = np.full(tiles * rows * cols, np.nan)
         self._levels: dict[str, NDArray[np.int64]] = {}
         self._weights = {name: torch.zeros(m.shape) for name, m in self.maps.items()}
         self._offsets = np.zeros(3)
         """Bench seconds, link retries and instrument errors of the run before a restart."""
+        self._checkpoint = (0.0, time.time())
+        """Bench clock and wall clock (s since 1970) of the checkpoint resumed from."""
+
+    def _cells(self) -> NDArray[np.int64]:
+        return np.concatenate([m.cells for m in self.maps.values()])
 
     def program(self, layer: str, levels: torch.Tensor) -> WriteStats:
         """Write-verify both cells of every weight whose level changed."""
@@ -49,6 +65,8 @@ class ChipStore:
         k = new[idx]
         cells = np.concatenate([pos, neg])
         lo, hi = self.plan.band(np.concatenate([k, self.plan.n_levels - 1 - k]))
+        if self.calibration is None:
+            self.calibration = self.bench.calibrate_gate(self._cells())
         res = self.bench.program(cells, lo, hi, mode="fpga",
                                  calibration=self.calibration)
         self._g[res["cell"]] = res["g_final"]
@@ -62,7 +80,11 @@ class ChipStore:
         stats = self.link_stats()
         out = {"g": self._g.copy(),
                "counters": np.array([self.bench_seconds(), stats["link_retries"],
-                                     stats["instrument_errors_tolerated"]], dtype=np.float64)}
+                                     stats["instrument_errors_tolerated"]], dtype=np.float64),
+               "written_at": np.array([time.time()])}
+        if self.calibration is not None:
+            out["calibration/gates"] = self.calibration.gates
+            out["calibration/g_median"] = self.calibration.g_median
         for name, m in self.maps.items():
             out[f"levels/{name}"] = self._levels.get(
                 name, np.full(m.positive.size, -1)).astype(np.int8)
@@ -70,11 +92,16 @@ class ChipStore:
             out |= {f"sim/{k}": v for k, v in self.bench.simulation.state().items()}
         return out
 
-    def resume(self, levels: dict[str, torch.Tensor], state: dict[str, np.ndarray]
-               ) -> dict[str, WriteStats]:
-        """Reload a simulated chip exactly; on a real one, read back and rewrite what was lost."""
+    def resume(self, levels: dict[str, torch.Tensor], state: dict[str, np.ndarray], *,
+               rewrite: bool = True) -> dict[str, WriteStats]:
+        """Reload a simulated chip exactly; on a real one, read back and (with ``rewrite``)
+        rewrite what was lost."""
         sim = {k.removeprefix("sim/"): v for k, v in state.items() if k.startswith("sim/")}
         counters = np.asarray(state.get("counters", np.zeros(3)), dtype=np.float64)
+        if self.calibration is None and "calibration/gates" in state:
+            self.calibration = GateCalibration(np.asarray(state["calibration/gates"]),
+                                               np.asarray(state["calibration/g_median"]))
+        written = state.get("written_at")
         if sim and self.bench.simulation is not None:
             self.bench.simulation.load_state(sim)
             self._g = np.array(state["g"], dtype=np.float64)
@@ -82,21 +109,53 @@ class ChipStore:
                 self._levels[name] = np.array(state[f"levels/{name}"], dtype=np.int64)
                 self._weights[name] = self._value(m.positive, m.negative).reshape(m.shape)
             self._offsets = counters - [self.bench.clock(), 0, 0]
+            self._checkpoint = (self.bench.clock(), time.time())
             return {}
         self._offsets = counters
+        self._checkpoint = (self.bench.clock(),
+                            float(written[0]) if written is not None else time.time())
+        if not rewrite:
+            for name, values in levels.items():
+                self._levels[name] = values.numpy().reshape(-1).astype(np.int64)
+            self.refresh()
+            return {}
         return {name: self._restore(name, values) for name, values in levels.items()}
 
     def _restore(self, layer: str, levels: torch.Tensor) -> WriteStats:
         """Check by read-back that the chip holds ``levels``; rewrite only the weights it lost."""
+        self._read_tiles(self.maps[layer].tiles)
+        return self._rewrite_lost(layer, levels.numpy().reshape(-1).astype(np.int64))
+
+    def _rewrite_lost(self, layer: str, k: NDArray[np.int64]) -> WriteStats:
+        """Rewrite the weights of ``layer`` a cell of which, as last read, is nearer another
+        level than the one of ``k`` it should hold."""
         m = self.maps[layer]
-        self._read_tiles(m.tiles)
-        k = levels.numpy().reshape(-1).astype(np.int64)
         top = self.plan.n_levels - 1
         held = ((self.plan.nearest(self._g[m.positive.reshape(-1)]) == k)
                 & (self.plan.nearest(self._g[m.negative.reshape(-1)]) == top - k))
         self._levels[layer] = np.where(held, k, -1)
         self._weights[layer] = self._value(m.positive, m.negative).reshape(m.shape)
-        return self.program(layer, levels)
+        return self.program(layer, torch.from_numpy(k).reshape(m.shape))
+
+    def since_checkpoint(self) -> float:
+        """Seconds since the checkpoint resumed from was taken: on the simulated clock for a
+        simulated chip, on the wall clock for a real one (it relaxed while no one ran)."""
+        if self.bench.simulation is not None:
+            return self.bench.clock() - self._checkpoint[0]
+        return time.time() - self._checkpoint[1]
+
+    def relax_until(self, seconds: float) -> float:
+        """Leave the weights unwritten until ``seconds`` after the checkpoint; the time since
+        it then (more than ``seconds`` if that much had already passed)."""
+        wait = seconds - self.since_checkpoint()
+        if wait > 0:
+            self.bench.wait(wait)
+        return self.since_checkpoint()
+
+    def rewrite_drifted(self) -> dict[str, WriteStats]:
+        """Read the chip back and rewrite every weight that drifted off its level."""
+        self.refresh()
+        return {name: self._rewrite_lost(name, self._levels[name].copy()) for name in self.maps}
 
     def _read_tiles(self, tiles: list[int]) -> None:
         _, rows, cols = self.bench.geometry
@@ -116,6 +175,9 @@ class ChipStore:
         """Read the whole chip back, so relaxation and drift since programming count: every
         array once (layers share arrays), then every layer's weights from that one read."""
         self._read_tiles(sorted({t for m in self.maps.values() for t in m.tiles}))
+        self._update_weights()
+
+    def _update_weights(self) -> None:
         for name, m in self.maps.items():
             self._weights[name] = self._value(m.positive, m.negative).reshape(m.shape)
 

@@ -40,15 +40,16 @@ class HybridStore:
             out |= {TWIN + k: v for k, v in self.twin.state().items()}
         return out
 
-    def resume(self, levels: dict[str, torch.Tensor], state: dict[str, np.ndarray]
-               ) -> dict[str, WriteStats]:
+    def resume(self, levels: dict[str, torch.Tensor], state: dict[str, np.ndarray], *,
+               rewrite: bool = True) -> dict[str, WriteStats]:
         done: dict[str, WriteStats] = {}
         for store, mine in ((self.chip, {k: v for k, v in state.items()
                                          if not k.startswith(TWIN)}),
                             (self.twin, {k.removeprefix(TWIN): v for k, v in state.items()
                                          if k.startswith(TWIN)})):
             if store is not None:
-                done |= store.resume({n: v for n, v in levels.items() if n in store.maps}, mine)
+                done |= store.resume({n: v for n, v in levels.items() if n in store.maps}, mine,
+                                     rewrite=rewrite)
         return done
 
     def bench_seconds(self) -> float:
@@ -59,6 +60,21 @@ class HybridStore:
         for store in (self.chip, self.twin):
             if store is not None:
                 store.refresh()
+
+    def relax_until(self, seconds: float) -> float:
+        """The chip relaxes in real time; the twin's clock follows it to the same moment."""
+        since = seconds
+        for store in (self.chip, self.twin):
+            if store is not None:
+                since = store.relax_until(since)
+        return since
+
+    def rewrite_drifted(self) -> dict[str, WriteStats]:
+        done: dict[str, WriteStats] = {}
+        for store in (self.chip, self.twin):
+            if store is not None:
+                done |= store.rewrite_drifted()
+        return done
 
     def link_stats(self) -> dict[str, int]:
         if self.chip is None:

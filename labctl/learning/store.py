@@ -46,11 +46,11 @@ class WeightStore(Protocol):
         whole simulation, so that a resumed run continues exactly)."""
         ...
 
-    def resume(self, levels: dict[str, torch.Tensor], state: dict[str, np.ndarray]
-               ) -> dict[str, WriteStats]:
+    def resume(self, levels: dict[str, torch.Tensor], state: dict[str, np.ndarray], *,
+               rewrite: bool = True) -> dict[str, WriteStats]:
         """Hold ``levels`` again after a restart: from ``state`` where it is the whole truth
-        (simulation), else by checking what the chip still holds and rewriting what it lost
-        (what that cost, per layer)."""
+        (simulation), else by checking what the chip still holds and, with ``rewrite``,
+        rewriting what it lost (what that cost, per layer)."""
         ...
 
     def weights(self, layer: str) -> torch.Tensor:
@@ -64,6 +64,17 @@ class WeightStore(Protocol):
 
     def refresh(self) -> None:
         """Re-read what the weights hold now (relaxation, drift) before an evaluation."""
+        ...
+
+    def relax_until(self, seconds: float) -> float:
+        """Leave the weights unwritten until ``seconds`` after the checkpoint they were
+        resumed from (simulated time on a simulated chip, real time on the bench's); the time
+        since the checkpoint then."""
+        ...
+
+    def rewrite_drifted(self) -> dict[str, WriteStats]:
+        """Read the weights back and rewrite those that drifted off their level (per layer,
+        what that cost)."""
         ...
 
     def link_stats(self) -> dict[str, int]:
@@ -116,8 +127,8 @@ class SoftwareStore:
     def state(self) -> dict[str, np.ndarray]:
         return {}
 
-    def resume(self, levels: dict[str, torch.Tensor], state: dict[str, np.ndarray]
-               ) -> dict[str, WriteStats]:
+    def resume(self, levels: dict[str, torch.Tensor], state: dict[str, np.ndarray], *,
+               rewrite: bool = True) -> dict[str, WriteStats]:
         return {layer: self.program(layer, values) for layer, values in levels.items()}
 
     def weights(self, layer: str) -> torch.Tensor:
@@ -128,6 +139,12 @@ class SoftwareStore:
 
     def refresh(self) -> None:
         """Ideal weights do not drift."""
+
+    def relax_until(self, seconds: float) -> float:
+        return seconds
+
+    def rewrite_drifted(self) -> dict[str, WriteStats]:
+        return {layer: WriteStats() for layer in self._levels}
 
     def link_stats(self) -> dict[str, int]:
         return {"link_retries": 0, "instrument_errors_tolerated": 0}

@@ -25,7 +25,7 @@ from labctl.learning.model import BnState, QuantizedMLP
 from labctl.learning.optimizer import MetaplasticAdam
 from labctl.learning.quantizer import LevelGrid
 from labctl.learning.schedule import task_scheduler
-from labctl.learning.store import WeightStore
+from labctl.learning.store import WeightStore, WriteStats
 
 
 @dataclass(frozen=True)
@@ -178,11 +178,10 @@ class Trainer:
                 result.write_counts[name] = np.zeros(tuple(hidden.shape), dtype=np.int64)
         else:
             position = resume.position
-            self.load_state(resume.state)
+            self.restore(resume.state)
             result.epochs = list(resume.epochs)
             result.write_counts = {k: v.astype(np.int64) for k, v in resume.write_counts.items()}
             result.initial_writes, result.initial_pulses = (int(x) for x in self._before[:2])
-            self.store.resume(self.levels, self._store_state)
         for task_index in range(position.task, len(self.data)):
             task = self.data[task_index]
             first = position.epoch if task_index == position.task else 0
@@ -264,6 +263,14 @@ class Trainer:
         self._before = np.asarray(state.get("run/counters", np.zeros(3)), dtype=np.float64)
         self._store_state = {k.removeprefix("store/"): v for k, v in state.items()
                              if k.startswith("store/")}
+
+    def restore(self, state: dict[str, np.ndarray], *, rewrite: bool = True
+                ) -> dict[str, WriteStats]:
+        """Load a checkpoint and bring the store back to it (per layer, the rewrites that
+        took: none on a simulated chip, which is reloaded whole); without ``rewrite`` a chip
+        is only read, to be evaluated as it is."""
+        self.load_state(state)
+        return self.store.resume(self.levels, self._store_state, rewrite=rewrite)
 
     def _params(self) -> list[torch.Tensor]:
         return [*self.model.hidden.values(), *self.model.bn_parameters()]

@@ -9,7 +9,7 @@ from labctl.archive import Archive
 from labctl.region import Region
 from labctl.reports.program import program_summary
 from labctl.reports.read import read_summary
-from labctl.reports.train import train_summary
+from labctl.reports.train import evaluation_figures, evaluation_rows, train_summary
 
 
 def summarise(archive: Archive) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def summarise(archive: Archive) -> dict[str, Any]:
 
         return {**head, **(archive.stored_summary or {}), **sweep_summary(archive)}
     if archive.stored_summary:
-        return {**head, **archive.stored_summary}
+        return {**head, **archive.stored_summary, **_evaluation(archive)}
     if archive.kind == "program":
         figures = program_summary(archive.table("levels"), archive.table("writes"),
                                   archive.table("verify"))
@@ -64,6 +64,15 @@ def summarise(archive: Archive) -> dict[str, Any]:
         figures = train_summary(archive)
         figures["progress"] = _train_progress(archive, figures["epochs_completed"])
     return {**head, **figures}
+
+
+def _evaluation(archive: Archive) -> dict[str, Any]:
+    """A finished training run's read-backs by ``labctl evaluate``, if any."""
+    rows = evaluation_rows(archive) if archive.kind == "train" else None
+    if rows is None:
+        return {}
+    final = (archive.stored_summary or {}).get("final_accuracy", {})
+    return {"evaluation": evaluation_figures(rows, list(archive.config["tasks"]), final)}
 
 
 def _cells_progress(archive: Archive, written: int) -> str:

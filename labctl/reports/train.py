@@ -76,3 +76,36 @@ def train_figures(config: dict[str, Any], accuracy: np.ndarray, epochs: np.ndarr
         "wall_time": float(epochs["wall_time"].sum()),
         "trained_task_of_epoch": [tasks[t] for t in trained],
     }
+
+
+def evaluation_rows(archive: Archive) -> np.ndarray | None:
+    """The run's ``evaluation`` table, or None before any ``labctl evaluate``."""
+    try:
+        rows = archive.table("evaluation")
+    except ArchiveError:
+        return None
+    return rows if rows.size else None
+
+
+def evaluation_figures(rows: np.ndarray, tasks: list[str], final: dict[str, float]
+                       ) -> list[dict[str, Any]]:
+    """One entry per read-back, in the order taken: when, every task's accuracy and its loss
+    against the accuracy the run ended with (percentage points), the level read-back error,
+    and for a refresh what it cost."""
+    points = []
+    keys = np.stack([rows["session"], rows["after"], rows["refreshed"]], axis=1)
+    _, first = np.unique(keys, axis=0, return_index=True)
+    for start in np.sort(first):
+        key = keys[start]
+        mine = rows[(keys == key).all(axis=1)]
+        accuracy = {tasks[t]: float(a) for t, a in zip(mine["task"], mine["accuracy"],
+                                                        strict=True)}
+        points.append({
+            "session": int(key[0]), "after": float(key[1]), "refreshed": bool(key[2]),
+            "elapsed": float(mine["elapsed"][0]), "accuracy": accuracy,
+            "loss_pp": {t: 100 * (final[t] - a) for t, a in accuracy.items() if t in final},
+            "readback_error": float(mine["readback_error"][0]),
+            "writes": int(mine["writes"][0]), "pulses": int(mine["pulses"][0]),
+            "failed_writes": int(mine["failed_writes"][0]),
+            "bench_time": float(mine["bench_time"][0])})
+    return points

@@ -59,6 +59,10 @@ def test_faults_on_the_link_change_nothing_but_the_retry_count(tmp_path: Path) -
     try:
         run = train(server, clean_dir / "run.h5")
         assert run.returncode == 0, run.stderr
+        evaluated = subprocess.run(
+            [sys.executable, "-m", "labctl", "evaluate", str(clean_dir / "run.h5"), "--after",
+             "0,1s", "--refresh"], capture_output=True, text=True, timeout=600)
+        assert evaluated.returncode == 0, evaluated.stderr
     finally:
         stop(server)
     server = start_mock_server(faulty_dir, "--formed", "--seed", "11", "--drop", "0.04",
@@ -72,6 +76,12 @@ def test_faults_on_the_link_change_nothing_but_the_retry_count(tmp_path: Path) -
         stop(server)
     clean, faulty = summary(clean_dir / "run.h5"), summary(faulty_dir / "run.h5")
     assert clean["status"] == faulty["status"] == "complete"
+    read_backs = clean["evaluation"]
+    assert [(p["after"], p["refreshed"]) for p in read_backs] == [
+        (0, False), (0, True), (1, False), (1, True)]
+    assert read_backs[2]["elapsed"] >= 1.0
+    for task, accuracy in clean["final_accuracy"].items():
+        assert abs(read_backs[0]["accuracy"][task] - accuracy) < 0.03, task
     assert clean["link_retries"] == 0 < faulty["link_retries"]
     assert clean["instrument_errors_tolerated"] == 0 < faulty["instrument_errors_tolerated"]
     for key in ("accuracy_after_task", "level_changes_per_epoch", "pulses", "failed_writes",
