@@ -63,6 +63,10 @@ def train_command(
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = _DEFAULTS.seed,
     batch_size: Annotated[int, typer.Option(help="Training batch size.")] = _DEFAULTS.batch_size,
+    eval_batch_size: Annotated[int, typer.Option(
+        help="Test batch size; BatchNorm normalises with each test batch's statistics, so it "
+             "shapes the accuracy (the binary reference tests in batches of 100).")
+    ] = _DEFAULTS.eval_batch_size,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _DEFAULTS.lr,
     lr_schedule: Annotated[
         str, typer.Option(help="Learning rate within each task: constant | cosine (to zero).")
@@ -115,7 +119,8 @@ def train_command(
             hidden=_int_list(hidden, "--hidden"), epochs=epochs,
             meta=meta, meta_variant=meta_variant, activation_bits=activation_bits,
             tasks=[t.strip() for t in tasks.split(",") if t.strip()], limit=limit, seed=seed,
-            batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, lr_warmup=lr_warmup,
+            batch_size=batch_size, eval_batch_size=eval_batch_size, lr=lr,
+            lr_schedule=lr_schedule, lr_warmup=lr_warmup,
             bn_scenario=bn_scenario, threads=threads, device=device_overrides(device_model, device),
             placement=placement, twin_model=twin_model,
         )

@@ -3,7 +3,8 @@
 Hidden (2-D) weights follow LEARNING.md: for each step s of Adam, the factor
 f = 1 - tanh^2(m* * depth / D) attenuates s when s moves the weight toward the threshold that
 would change its quantized level; Adam's moments are never scaled and the hidden weight is never
-clipped, so consolidated weights keep growing. BatchNorm parameters get plain Adam.
+clipped, so consolidated weights keep growing. BatchNorm parameters get plain Adam with the
+same weight decay, as in the binary reference implementation.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ def attenuated_toward(
 class MetaplasticAdam(torch.optim.Optimizer):
     """Adam whose steps toward a level change are scaled by 1 - tanh^2(m* depth / D).
 
-    Parameter groups with ``metaplastic=True`` hold hidden weights (weight decay applied as in
-    LEARNING.md); the others (BatchNorm) get plain Adam without weight decay.
+    Parameter groups with ``metaplastic=True`` hold hidden weights; the others (BatchNorm)
+    get plain Adam. Both add ``weight_decay`` times the parameter to its gradient (LEARNING.md;
+    the reference implementation decays the BatchNorm parameters too).
     """
 
     def __init__(
@@ -65,7 +67,7 @@ class MetaplasticAdam(torch.optim.Optimizer):
         defaults = {"lr": lr, "betas": betas, "eps": eps}
         groups = [
             {"params": list(hidden), "metaplastic": True, "weight_decay": weight_decay},
-            {"params": list(plain), "metaplastic": False, "weight_decay": 0.0},
+            {"params": list(plain), "metaplastic": False, "weight_decay": weight_decay},
         ]
         super().__init__([g for g in groups if g["params"]], defaults)
         self.grid = grid

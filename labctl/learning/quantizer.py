@@ -1,7 +1,10 @@
 """The N-level weight grid and the quantized activations, with straight-through gradients.
 
 Levels q_0 < ... < q_(N-1) are uniform and symmetric in [-1, 1] with spacing D = 2/(N-1);
-a hidden weight maps to its nearest level (thresholds halfway between levels).
+a hidden weight maps to its nearest level (thresholds halfway between levels). A weight on a
+threshold takes the level above, as sign() of the binary reference takes +1 for a weight of
++0 or any positive value: the weight is compared with the thresholds themselves, so no
+rounding of (W + 1) / D moves a weight of 1e-8 below the threshold at 0.
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ class LevelGrid:
         self.n_levels = n_levels
         self.spacing = 2.0 / (n_levels - 1)
         self.values = torch.linspace(-1.0, 1.0, n_levels)
+        steps = torch.arange(n_levels - 1, dtype=torch.float64)
+        self.thresholds = ((steps + 0.5) * self.spacing - 1.0).to(torch.float32)
+        """Level-change thresholds, halfway between neighbouring levels (0 where N is even)."""
 
     def index(self, hidden: torch.Tensor) -> torch.Tensor:
-        """Index (int64) of the level nearest to each hidden weight."""
-        scaled = torch.round((hidden.detach() + 1.0) / self.spacing)
-        return scaled.clamp_(0, self.n_levels - 1).to(torch.int64)
+        """Index (int64) of the level nearest to each hidden weight; a weight on a threshold
+        takes the level above."""
+        return torch.bucketize(hidden.detach(), self.thresholds.to(hidden.dtype), right=True)
 
     def value(self, levels: torch.Tensor) -> torch.Tensor:
         """Weight value of each level index."""

@@ -86,18 +86,19 @@ def test_interval_rule_attenuates_only_steps_toward_the_nearest_threshold():
     assert factor[4] == pytest.approx(1 - math.tanh(3 * (d / 2 - 0.05) / d) ** 2, rel=1e-4)
 
 
-def test_batchnorm_parameters_get_plain_adam_without_weight_decay():
+def test_batchnorm_parameters_get_plain_adam_with_the_same_weight_decay():
     grid = LevelGrid(8)
     hidden = torch.nn.Parameter(torch.full((3,), 2.0))
     bn = torch.nn.Parameter(torch.full((3,), 2.0))
-    idle = torch.nn.Parameter(torch.full((3,), 2.0))  # no gradient: only a decay would move it
-    opt = MetaplasticAdam([hidden], [bn, idle], grid, meta=5.0)
+    idle = torch.nn.Parameter(torch.full((3,), 2.0))  # no gradient: only the decay moves it
+    opt = MetaplasticAdam([hidden], [bn, idle], grid, meta=5.0, weight_decay=1e-7)
     hidden.grad = torch.ones(3)
     bn.grad = torch.ones(3)
     idle.grad = torch.zeros(3)
     opt.step()
-    assert torch.allclose(bn, torch.full((3,), 2.0 - 0.005), atol=1e-7)
-    assert torch.equal(idle.detach(), torch.full((3,), 2.0))
+    assert torch.allclose(bn, torch.full((3,), 2.0 - 0.005), atol=1e-7)  # no meta term
+    g = math.sqrt(1 - 0.999) * 2e-7  # sqrt(v) after one step of the gradient wd * p
+    assert torch.allclose(idle, torch.full((3,), 2.0 - 0.005 * g / (g + 1e-8)), atol=1e-7)
     assert float(hidden.detach()[0]) > 2.0 - 1e-4  # consolidated: barely moves toward its threshold
 
 
