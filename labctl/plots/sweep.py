@@ -1,16 +1,18 @@
 """Figures of a sweep: every key figure against every swept option, with the spread over
-seeds as error bars, and the continual-learning matrix of every grid point."""
+seeds as error bars; of a training sweep also the continual-learning matrix of every grid
+point and the level changes of every epoch (what the devices' endurance pays)."""
 
 from __future__ import annotations
 
 import re
 from itertools import product
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from labctl.archive import Archive
+from labctl.archive import Archive, ArchiveError
 from labctl.reports.sweep import SweepRuns, figure_columns, is_fraction, sweep_runs
 from labctl.sweep.spec import Factor, shown
 
@@ -32,6 +34,9 @@ def plot_sweep(archive: Archive, out: Path) -> list[Path]:
         written.append(_figure_png(runs, name, values, out / f"{_slug(name)}.png"))
     if runs.accuracy is not None:
         written.append(_matrices_png(runs, complete, out / "cl_matrix.png"))
+        curves = _level_changes(runs, complete, archive.path.parent)
+        if curves:
+            written.append(_level_changes_png(runs, curves, out / "level_changes_per_epoch.png"))
     return written
 
 
@@ -116,5 +121,51 @@ def _matrices_png(runs: SweepRuns, complete: np.ndarray, path: Path) -> Path:
         fig.colorbar(image, ax=list(panels[:len(groups)]), label="test accuracy (%), mean over "
                      "seeds")
     fig.suptitle("accuracy on task i after training on task j")
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def _level_changes(runs: SweepRuns, complete: np.ndarray, folder: Path
+                   ) -> list[tuple[dict[str, Any], np.ndarray, int]]:
+    """Per grid point: its complete runs' level changes per epoch (run, epoch), read from
+    their archives, and the epochs per task; points without a readable archive left out."""
+    found = []
+    for point, members in runs.groups()[:MAX_SERIES * 2]:
+        curves, per_task = [], 0
+        for i in (i for i in members if complete[i]):
+            try:
+                with Archive(folder / runs.archives[i]) as run:
+                    curves.append(run.table("epochs")["level_changes"].astype(float))
+                    per_task = int(run.config["epochs"])
+            except (ArchiveError, OSError):  # the run's archive is not beside the index
+                continue
+        if curves and len({c.size for c in curves}) == 1:
+            found.append((point, np.array(curves), per_task))
+    return found
+
+
+def _level_changes_png(runs: SweepRuns, curves: list[tuple[dict[str, Any], np.ndarray, int]],
+                       path: Path) -> Path:
+    """Level changes (weights written) per epoch over the whole protocol, one line per grid
+    point: the mean over its seeds, the band their range."""
+    fig = Figure(figsize=(7.5, 4.5), layout="constrained")
+    ax = fig.subplots()
+    for j, (point, stacked, _) in enumerate(curves):
+        epochs = np.arange(1, stacked.shape[1] + 1)
+        label = ", ".join(f"{k}={shown(v)}" for k, v in point.items()) or "all runs"
+        ax.plot(epochs, stacked.mean(axis=0), marker="o", color=f"C{j}",
+                label=f"{label} ({len(stacked)} seeds)")
+        ax.fill_between(epochs, stacked.min(axis=0), stacked.max(axis=0), color=f"C{j}",
+                        alpha=0.2)
+    per_task = {epochs for _, _, epochs in curves}
+    if len(per_task) == 1:
+        epochs = per_task.pop()
+        for boundary in range(epochs, epochs * len(runs.tasks), epochs):
+            ax.axvline(boundary + 0.5, color="0.6", lw=0.8, ls="--")
+    ax.set(yscale="log", xlabel="epoch (over all tasks; dashed: next task)",
+           ylabel="level changes (weights written) per epoch",
+           title="writes the protocol asks of the devices")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize="small")
     fig.savefig(path, dpi=110)
     return path

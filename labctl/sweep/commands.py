@@ -101,6 +101,8 @@ class TrainCommand(SweepCommand):
                "devices past their endurance budget (simulated chip)"),
         Figure("switching_pulses_max", "1", "switching pulses of the most used device "
                "(simulated chip)"),
+        Figure("endurance_budget_used_max", "1", "largest fraction of a device's endurance "
+               "budget used (simulated chip)"),
         Figure("wall_time", "s", "wall time of the run"),
         Figure("bench_time", "s", "bench time of the run"),
     )
@@ -169,6 +171,7 @@ class TrainCommand(SweepCommand):
         if wear:
             figures["devices_worn_fraction"] = wear["devices_worn"] / wear["devices"]
             figures["switching_pulses_max"] = wear["switching_pulses_max"]
+            figures["endurance_budget_used_max"] = wear["budget_used_max"]
         return figures
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -219,3 +220,18 @@ def test_ctrl_c_stops_the_sweep_with_its_index_closed_as_interrupted(tmp_path: P
     assert err.strip().splitlines()[-1].startswith("error: interrupted with 0 of 3 runs complete")
     with Archive(out / "sweep.h5") as archive:
         assert archive.status == "interrupted"
+
+
+def test_the_level_changes_of_every_epoch_are_drawn_from_the_runs_archives(swept,
+                                                                           tmp_path: Path):
+    _, out, _ = swept
+    code, text = run_cli("plot", str(out), "--out", str(tmp_path / "plots"))
+    assert code == 0, text
+    assert (tmp_path / "plots" / "level_changes_per_epoch.png").stat().st_size > 20_000
+    alone = tmp_path / "index-only"
+    alone.mkdir()
+    shutil.copyfile(out / "sweep.h5", alone / "sweep.h5")
+    code, text = run_cli("plot", str(alone), "--out", str(tmp_path / "without"))
+    assert code == 0, text
+    assert not (tmp_path / "without" / "level_changes_per_epoch.png").exists()
+    assert (tmp_path / "without" / "cl_matrix.png").exists()
