@@ -14,8 +14,9 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
-    "api": ["LevelFigures", "ProgramReport", "ReadReport", "SweepReport", "open_bench",
-            "program", "read", "run_sweep", "train"],
+    "api": ["LevelFigures", "ProgramReport", "ReadReport", "SweepReport", "evaluate",
+            "open_bench", "program", "read", "run_sweep", "train"],
+    "evaluation": ["ReadBack"],
     "archive": ["Archive", "ArchiveError"],
     "characterize": ["DisturbReport", "EnduranceReport", "IVReport", "RetentionReport",
                      "disturb", "endurance", "iv", "retention"],

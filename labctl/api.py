@@ -14,12 +14,14 @@ Conductances are in siemens, times in seconds, rates and errors as fractions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from drivers.errors import ConfigError
 from labctl.archive.paths import default_path
 from labctl.backends import open_bench as _open_bench
 from labctl.backends import run_provenance
@@ -189,6 +191,28 @@ def train(*, out: str | Path | None = None, data_dir: str | Path | None = None,
     setup = Path(config.setup) if config.setup else None
     return run_training(config, data, out_path(out, "train"),
                         provenance=run_provenance(setup, sample, operator))
+
+
+def evaluate(archive: str | Path, after: Sequence[float | str] = ("1h", "1d", "1w"), *,
+             refresh: bool = False, data_dir: str | Path | None = None) -> list[Any]:
+    """Leave a finished mock or chip training run's weights unwritten for each time of
+    ``after`` (s, or durations such as "1d"), read them back and evaluate every task
+    (``labctl evaluate``); with ``refresh``, rewrite the weights that drifted after each
+    read-back and evaluate again. Returns the ``ReadBack`` of each, in order; they are also
+    appended to the archive's ``evaluation`` table."""
+    from labctl.datasets import DatasetFetcher
+    from labctl.durations import parse_duration
+    from labctl.evaluation import evaluate_archive
+    from labctl.learning.archive import load_finished
+
+    path = Path(archive)
+    times = [parse_duration(t, "after", zero=True) if isinstance(t, str) else float(t)
+             for t in after]
+    if any(not t >= 0 for t in times):
+        raise ConfigError(f"after {list(after)!r}: every time must be 0 or more seconds")
+    config, _ = load_finished(path)
+    fetcher = DatasetFetcher(Path(data_dir) if data_dir is not None else None)
+    return evaluate_archive(path, times, refresh, [fetcher.load(task) for task in config.tasks])
 
 
 @dataclass(frozen=True)

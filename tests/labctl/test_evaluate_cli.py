@@ -194,3 +194,17 @@ def test_an_unfinished_run_or_another_kind_of_archive_is_refused(trained, tmp_pa
     code, text = run_cli("evaluate", str(other))
     assert code == 2 and "is a read archive, not a training run" in text, text
     assert len(text.strip().splitlines()) == 1
+
+
+def test_the_library_evaluates_as_the_command_does(trained, tmp_path) -> None:
+    import labctl
+    from drivers.errors import ConfigError
+
+    path = tmp_path / "run.h5"
+    shutil.copyfile(trained, path)
+    read_backs = labctl.evaluate(path, ["1h", 0])
+    assert [r.after for r in read_backs] == [0.0, 3600.0]
+    assert all(isinstance(r, labctl.ReadBack) and len(r.accuracy) == 2 for r in read_backs)
+    assert points(path)[1]["accuracy"] == dict(zip(TASKS, read_backs[1].accuracy, strict=True))
+    with pytest.raises(ConfigError, match="0 or more"):
+        labctl.evaluate(path, [-5.0])
