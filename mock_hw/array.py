@@ -10,6 +10,10 @@ arguments, so the same seed and the same calls give identical results.
 Conductance evolves only through pulses; relaxation is a deterministic function of the
 simulated clock and of a per-cell random direction drawn when the cell was last programmed:
 G(t) = G_prog + (mu + a z) log10(1 + (t - t_prog) / t0), z ~ Normal(0, 1).
+
+The laws are ``mock_hw.physics``; when the present conductance is evaluated from the state is
+``mock_hw.conductance_cache``. This module holds the cells' state and how each operation
+updates it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from mock_hw import physics
+from mock_hw.conductance_cache import ConductanceCache
 from mock_hw.dc_kernels import STUCK_HRS, STUCK_LRS, STUCK_NONE, staircase
 from mock_hw.errors import ModelParameterError
 from mock_hw.mvm_kernels import add_output_noise, stage_inputs
@@ -31,12 +36,6 @@ IndexArray = NDArray[np.int64]
 Cells = ArrayLike | None
 """Flat cell indices (any integer array-like), or ``None`` for every cell."""
 
-_RELAX_REFRESH = 1e-3
-"""Relaxation is re-evaluated once the clock moves by this fraction of t0 (error < 0.05 %
-of a decade), so back-to-back reads and MVMs reuse one conductance map."""
-_FEW_CELLS_FRACTION = 64
-"""Selections smaller than 1/64 of the array skip a stale whole-array cache (see
-RRAMArray._conductance)."""
 _CYCLE_MEMORY = 1e-6
 """A block of SET/RESET cycles is simulated pulse by pulse over its last m cycles, m the
 fewest after which the cells' state keeps less than this fraction of its start."""
@@ -78,13 +77,10 @@ class RRAMArray:
         self.t_prog = np.zeros(n)
         self._relax_coef = np.zeros(n)
         self.clock = 0.0
-        self._g_cache: FloatArray | None = None
-        self._g_cache_clock = -np.inf
-        self._g_version = 0
+        self._cache = ConductanceCache(n, m.relax_t0, self._relaxed, lambda: self.clock)
         self._mvm_dtype = (np.float32 if m.read_rel_sigma >= _FLOAT32_MIN_READ_REL_SIGMA
                            else np.float64)
         self._mvm_normals = TableNormalSampler(seeds.spawn(1)[0], self._mvm_dtype)
-        self._mvm_maps: dict[int, tuple[int, NDArray[np.floating]]] = {}
         self._mvm_buffers: tuple[tuple[int, ...], tuple[NDArray[np.floating], ...]] = ((), ())
 
     # ----------------------------------------------------------------- addressing
@@ -158,11 +154,10 @@ class RRAMArray:
             self.g_prog[renewed] = g_new
             self._relax_coef[renewed] = m.relax_mu_per_decade + m.relax_sigma_per_decade * z
             self.t_prog[renewed] = self.clock
-            if self._g_cache is not None:  # restarted cells have not relaxed yet: G = g_prog
-                self._g_cache[renewed] = g_new
+            self._cache.renewed(renewed, g_new)  # restarted: not relaxed yet, G = g_prog
         if np.count_nonzero(switched):
             self._wear(cells, g_now, switched)
-        self._g_version += 1
+        self._cache.changed()
 
     def _wear(self, idx: IndexArray, g_now: FloatArray, switched: NDArray[np.bool_]) -> None:
         """Count a write on every switched cell; a cell past its endurance sticks where it is."""
@@ -175,8 +170,7 @@ class RRAMArray:
             self.t_prog[retired] = self.clock
             lrs = g_worn > np.sqrt(self.g_hrs[retired] * self.model.g_stuck_lrs)
             self.stuck[retired] = np.where(lrs, STUCK_LRS, STUCK_HRS)
-            if self._g_cache is not None:
-                self._g_cache[retired] = g_worn
+            self._cache.renewed(retired, g_worn)
 
     def _indices(self, cells: Cells) -> IndexArray:
         sel = self._select(cells)
@@ -310,7 +304,7 @@ class RRAMArray:
             pulses = 2 * skipped
             moved = np.maximum(2 * ((to_wear - 1) // 2) - 2 * (explicit - 1), 0)
             self.writes[cells] += np.where(to_wear <= pulses, moved, pulses).astype(np.int64)
-            self._g_version += 1
+            self._cache.changed()
         for k in range(count - explicit, count):
             self._one_cycle(idx, v_set, v_reset, gates, width, start + k * period, period)
         self.clock = start + count * period
@@ -383,9 +377,8 @@ class RRAMArray:
             (m.read_rel_sigma, m.read_abs_sigma), m.reset_depth_spread, amps)
         (self.g_prog[idx], self.t_prog[idx], self._relax_coef[idx], self.formed[idx],
          self.stuck[idx], self.writes[idx]) = state
-        if self._g_cache is not None:  # the cells' conductance now, as a commit leaves it
-            self._g_cache[idx] = self._relaxed(idx)
-        self._g_version += 1
+        self._cache.reevaluate(idx)  # the cells' conductance now, as a commit leaves it
+        self._cache.changed()
         return amps
 
     def _reset_fraction(self, n: int, v_eff: FloatArray | float, v_gate: FloatArray | float
@@ -408,25 +401,9 @@ class RRAMArray:
         return self._conductance(self._select(cells)).copy()
 
     def _conductance(self, sel: slice | IndexArray) -> FloatArray:
-        """Conductance of ``sel`` now, from the whole-array cache while it is fresh.
-
-        A stale cache is refreshed for large selections; a few cells (a write-verify loop)
-        are evaluated on their own so each wait does not cost a whole-array update.
-        """
-        stale = self._g_stale()
-        if stale and not isinstance(sel, slice) and sel.size * _FEW_CELLS_FRACTION < self.n_cells:
-            return self._relaxed(sel)
-        if stale:
-            self._g_cache = self._relaxed(slice(None))
-            self._g_cache_clock = self.clock
-            self._g_version += 1
-        return self._g_cache[sel]
-
-    def _g_stale(self) -> bool:
-        """Whether the whole-array conductance cache is missing or older than its refresh."""
-        return self._g_cache is None or (
-            self.clock - self._g_cache_clock > _RELAX_REFRESH * self.model.relax_t0
-        )
+        """Conductance of ``sel`` now (``mock_hw.conductance_cache`` decides when to evaluate
+        the physics)."""
+        return self._cache.get(sel)
 
     def _relaxed(self, sel: slice | IndexArray) -> FloatArray:
         """The cells' conductance now: G_prog relaxed over the time since programming."""
@@ -507,11 +484,11 @@ class RRAMArray:
         standard normals come from the table sampler of ``mock_hw.normal_table`` on their
         own SFC64 stream, spawned from ``seed``.
         """
-        maps = self._mvm_maps.get(tile)
-        if maps is None or maps[0] != self._g_version or self._g_stale():
-            g64 = self._tile_conductance(tile)  # refreshes a stale cache and its version
-            stacked = np.stack([g64, self.read_sigma(g64) ** 2]).astype(self._mvm_dtype)
-            maps = self._mvm_maps[tile] = (self._g_version, stacked)
+        def build() -> NDArray[np.floating]:
+            g64 = self._tile_conductance(tile)
+            return np.stack([g64, self.read_sigma(g64) ** 2]).astype(self._mvm_dtype)
+
+        maps = self._cache.tile_maps(tile, build)
         v2d = v.reshape(-1, v.shape[-1])
         if self._mvm_buffers[0] != v2d.shape:
             batch, cols, dtype = v2d.shape[0], self.model.cols, self._mvm_dtype
@@ -521,7 +498,7 @@ class RRAMArray:
         inputs, products, z = self._mvm_buffers[1]
         if not stage_inputs(v2d, inputs[0], inputs[1], self.model.v_abs_max**2):
             self._volts("v_rows", v.ravel(), v.size)  # exact float64 check, names the value
-        np.matmul(inputs, maps[1], out=products)  # V @ G and V^2 @ sigma^2
+        np.matmul(inputs, maps, out=products)  # V @ G and V^2 @ sigma^2
         out = np.empty(products.shape[1:], self._mvm_dtype)
         add_output_noise(products[0].reshape(-1), products[1].reshape(-1),
                          self._mvm_normals.fill(z).reshape(-1), out.reshape(-1))
@@ -545,9 +522,8 @@ class RRAMArray:
         arrays, the clock, the conductance cache and both random streams."""
         out: dict[str, NDArray[np.generic]] = {name.lstrip("_"): getattr(self, name).copy()
                                                for name in self._STATE}
-        out["clock"] = np.array([self.clock, self._g_cache_clock])
-        out["g_cache"] = (np.full(self.n_cells, np.nan) if self._g_cache is None
-                          else self._g_cache.copy())
+        taken, out["g_cache"] = self._cache.snapshot()
+        out["clock"] = np.array([self.clock, taken])
         out["rng"] = _pcg64_words(self._rng.bit_generator.state)
         out["mvm_rng"] = self._mvm_normals.state.copy()
         return out
@@ -561,13 +537,10 @@ class RRAMArray:
                 raise ModelParameterError(f"state {name} shape", value.shape,
                                           f"{current.shape} (the array this model builds)")
             current[...] = value
-        self.clock, self._g_cache_clock = (float(x) for x in state["clock"])
-        self._g_cache = (None if np.isneginf(self._g_cache_clock)
-                         else np.array(state["g_cache"], dtype=np.float64))
+        self.clock, taken = (float(x) for x in state["clock"])
+        self._cache.restore(taken, np.asarray(state["g_cache"]))
         self._rng.bit_generator.state = _pcg64_state(np.asarray(state["rng"]))
         self._mvm_normals.state[...] = state["mvm_rng"]
-        self._mvm_maps = {}
-        self._g_version += 1
 
 
 def _pcg64_words(state: dict) -> NDArray[np.uint64]:
