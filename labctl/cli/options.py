@@ -26,7 +26,7 @@ Out = Annotated[Path | None, typer.Option(
     help="Archive (default runs/<command>-<time>.h5).")]
 Plot = Annotated[bool, typer.Option(help="Also write a PNG next to the archive.")]
 Sample = Annotated[str | None, typer.Option(
-    help="Chip or sample id for the archive (default: the setup's [chip] id).")]
+    help="Chip or sample id for the archive (default: the setup's \\[chip] id).")]
 Operator = Annotated[str | None, typer.Option(
     help="Who ran it, for the archive (default: the login name).")]
 Levels = Annotated[int, typer.Option(help="Number of conductance levels (>= 2).")]

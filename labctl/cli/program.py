@@ -10,7 +10,7 @@ from rich.table import Table
 
 from labctl.archive.paths import default_path
 from labctl.cli.app import app, console, report
-from labctl.cli.options import DeviceModelName
+from labctl.cli.options import DeviceModelName, Operator, Sample
 from labctl.cli.progress import phase_progress
 
 
@@ -48,10 +48,8 @@ def program(
     out: Annotated[Path | None, typer.Option(help="Archive (default runs/program-<time>.h5).")
                    ] = None,
     plot: Annotated[bool, typer.Option(help="Also write a PNG next to the archive.")] = False,
-    sample: Annotated[str | None, typer.Option(
-        help="Chip or sample id for the archive (default: the setup's [chip] id).")] = None,
-    operator: Annotated[str | None, typer.Option(
-        help="Who ran it, for the archive (default: the login name).")] = None,
+    sample: Sample = None,
+    operator: Operator = None,
 ) -> None:
     """Program a region of the array to N conductance levels with write-verify."""
     from labctl.archive import Archive

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from labctl.archive.paths import default_path
 from labctl.cli.app import app, console, report
+from labctl.cli.options import Operator, Sample
 from labctl.cli.progress import phase_progress
 
 
@@ -25,10 +26,8 @@ def read(
                    ] = None,
     plot: Annotated[bool, typer.Option(
         help="Also write the heat map and histogram as a PNG next to the archive.")] = False,
-    sample: Annotated[str | None, typer.Option(
-        help="Chip or sample id for the archive (default: the setup's [chip] id).")] = None,
-    operator: Annotated[str | None, typer.Option(
-        help="Who ran it, for the archive (default: the login name).")] = None,
+    sample: Sample = None,
+    operator: Operator = None,
 ) -> None:
     """Read a region (default: a whole tile) once and summarise its conductances."""
     from labctl.backends import chip_geometry, open_bench, run_provenance

@@ -26,7 +26,7 @@ def _cores() -> int:
 
 @app.command()
 def sweep(
-    spec: Annotated[Path, typer.Argument(help="Sweep spec TOML: command, [options], [grid].")],
+    spec: Annotated[Path, typer.Argument(help="Sweep spec TOML: command, \\[options], \\[grid].")],
     out: Annotated[Path, typer.Option(
         help="Folder of the sweep: its index sweep.h5 and runs/ (shared storage on a cluster).")],
     workers: Annotated[int, typer.Option(

@@ -11,7 +11,7 @@ from rich.table import Table
 from drivers.errors import ConfigError
 from labctl.archive.paths import default_path
 from labctl.cli.app import app, console, report
-from labctl.cli.options import DeviceModelName
+from labctl.cli.options import DeviceModelName, Operator, Sample
 from labctl.cli.progress import train_progress
 from labctl.device_model import device_overrides
 from labctl.durations import format_duration
@@ -86,7 +86,7 @@ def train_command(
              "chip; on the mock, one simulated chip that fits every layer).")] = None,
     twin_model: Annotated[str | None, typer.Option(
         help="The digital twin's device model: a preset or a labctl calibrate file "
-             "(default: the setup's [twin], else typical).")] = None,
+             "(default: the setup's \\[twin], else typical).")] = None,
     bn_scenario: Annotated[
         str, typer.Option(help="task: BN saved per task; domain: one shared BN.")
     ] = _DEFAULTS.bn_scenario,
@@ -100,10 +100,8 @@ def train_command(
     plot: Annotated[
         bool, typer.Option(help="Draw accuracy vs epoch and the writes histogram (PNG).")
     ] = False,
-    sample: Annotated[str | None, typer.Option(
-        help="Chip or sample id for the archive (default: the setup's [chip] id).")] = None,
-    operator: Annotated[str | None, typer.Option(
-        help="Who ran it, for the archive (default: the login name).")] = None,
+    sample: Sample = None,
+    operator: Operator = None,
 ) -> None:
     """Train on the tasks in sequence and print the accuracy on every task after every task."""
     previous = origin = None
