@@ -66,9 +66,11 @@ class SweepCommand(ABC):
         wear of an ideal run, stays NaN in the index)."""
 
     def check_names(self, names: list[str]) -> None:
-        """Refuse an option the command does not have, or one the sweep sets itself."""
+        """Refuse an option the command does not have, or one the sweep sets itself; an
+        entry ``OPTION.KEY`` of a table option is checked as its ``OPTION`` (the key by the
+        command's own validation)."""
         known = self.options()
-        for name in names:
+        for name in (n.partition(".")[0] for n in names):
             if name in SWEEP_OWNED:
                 raise ConfigError(f"option {name!r} is set by the sweep for every run: remove "
                                   "it from the spec")

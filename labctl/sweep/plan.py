@@ -10,7 +10,7 @@ from typing import Any
 from drivers.errors import ConfigError
 from labctl.archive.paths import SWEEP_INDEX
 from labctl.sweep.commands import SweepCommand, command
-from labctl.sweep.spec import Point, SweepSpec, stable_hash
+from labctl.sweep.spec import Point, SweepSpec, nested, stable_hash
 
 RUNS = "runs"
 """Folder of the run archives, inside the sweep's folder."""
@@ -91,6 +91,6 @@ def run_key(command: str, config: dict[str, Any]) -> str:
 
 def _resolved(cmd: SweepCommand, spec: SweepSpec, point: Point) -> dict[str, Any]:
     try:
-        return cmd.configure({**spec.options, **point.options})
+        return cmd.configure(nested({**spec.options, **point.options}))
     except ConfigError as err:
         raise ConfigError(f"grid point {point.index} ({point.label()}): {err}") from None

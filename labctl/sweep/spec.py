@@ -15,7 +15,10 @@
     lr_warmup = [0.5, 0.0]
 
 Option names may be written ``lr-warmup`` or ``lr_warmup``; values are what the command's
-options take (``g_min`` of ``program`` in µS, as ``--g-min``).
+options take (``g_min`` of ``program`` in µS, as ``--g-min``). An entry of a table option is
+an option of its own, named with a dot, so it can be an axis: ``device.read_rel_sigma =
+[0.005, 0.02]`` in ``[grid]`` sweeps one device-model parameter (TOML reads the dotted key
+and ``device = {read_rel_sigma = ...}`` as the same table).
 """
 
 from __future__ import annotations
@@ -36,6 +39,31 @@ from drivers.errors import ConfigError
 def option_name(name: str) -> str:
     """``lr-warmup`` and ``lr_warmup`` are one option."""
     return name.replace("-", "_")
+
+
+def flattened(table: dict[str, Any]) -> dict[str, Any]:
+    """``table`` with option names normalised and each sub-table's entries as options of
+    their own: ``{"device": {"read_rel_sigma": v}}`` is ``{"device.read_rel_sigma": v}``."""
+    flat: dict[str, Any] = {}
+    for name, value in table.items():
+        if isinstance(value, dict):
+            flat.update({f"{option_name(name)}.{key}": v for key, v in value.items()})
+        else:
+            flat[option_name(name)] = value
+    return flat
+
+
+def nested(options: dict[str, Any]) -> dict[str, Any]:
+    """The command's options from a grid point's: each ``OPTION.KEY`` an entry of the table
+    ``OPTION`` (which :meth:`SweepSpec.check` keeps from being given whole as well)."""
+    given: dict[str, Any] = {}
+    for name, value in options.items():
+        table, dot, key = name.partition(".")
+        if dot:
+            given.setdefault(table, {})[key] = value
+        else:
+            given[name] = value
+    return given
 
 
 def stable_hash(value: Any, length: int = 16) -> str:
@@ -98,15 +126,17 @@ class SweepSpec(BaseModel):
     zip: list[dict[str, list[Any]]] = Field(
         default_factory=list, description="groups of axes whose values vary together")
 
-    @field_validator("options", "grid")
+    @field_validator("options", "grid", mode="before")
     @classmethod
-    def _normalised(cls, table: dict[str, Any]) -> dict[str, Any]:
-        return {option_name(k): v for k, v in table.items()}
+    def _normalised(cls, table: Any) -> Any:
+        return flattened(table) if isinstance(table, dict) else table
 
-    @field_validator("zip")
+    @field_validator("zip", mode="before")
     @classmethod
-    def _normalised_groups(cls, groups: list[dict[str, list[Any]]]) -> list[dict[str, list]]:
-        return [{option_name(k): v for k, v in group.items()} for group in groups]
+    def _normalised_groups(cls, groups: Any) -> Any:
+        if not isinstance(groups, list):
+            return groups
+        return [flattened(g) if isinstance(g, dict) else g for g in groups]
 
     @property
     def factors(self) -> list[Factor]:
@@ -149,6 +179,12 @@ class SweepSpec(BaseModel):
                 raise ConfigError(f"option {name!r} is both a base option and a grid axis: "
                                   "remove it from [options]")
             seen.add(name)
+        given = {*self.options, *self.axes}
+        for name in sorted(given):
+            table = name.partition(".")[0]
+            if table != name and table in given:
+                raise ConfigError(f"option {table!r} is given whole and by its entry {name!r}: "
+                                  f"give its entries one by one ({table}.NAME)")
 
     def points(self) -> list[Point]:
         """Every grid point, the last factor varying fastest."""

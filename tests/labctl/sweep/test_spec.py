@@ -73,6 +73,14 @@ def test_program_options_are_in_the_command_lines_units(tmp_path: Path):
      "grid point 1 (seed=0, meta=-1): invalid --meta"),
     ({"grid": {"seed": [0, 0]}}, "resolves to the same run as another point"),
     ({"grid": {"seed": [0]}, "extra": 1}, "extra: Extra inputs are not permitted"),
+    ({"options": {"backend": "mock"}, "grid": {"device.read_noise": [0.01]}},
+     "grid point 0 (device.read_noise=0.01): invalid --device: unknown parameter 'read_noise'"),
+    ({"options": {"backend": "mock"}, "grid": {"device.read_rel_sigma": [0.01, 0.9]}},
+     "grid point 1 (device.read_rel_sigma=0.9): invalid --device: read_rel_sigma: Input"),
+    ({"options": {"backend": "mock", "device": {"read_rel_sigma": 0.02}},
+      "grid": {"device": [{"stuck_lrs_fraction": 0.01}]}},
+     "'device' is given whole and by its entry 'device.read_rel_sigma'"),
+    ({"grid": {"speed.x": [1]}}, "train has no option 'speed'"),
 ])
 def test_bad_specs_are_refused_in_one_line(tmp_path: Path, tables: dict, message: str):
     with pytest.raises(ConfigError) as err:
@@ -80,6 +88,23 @@ def test_bad_specs_are_refused_in_one_line(tmp_path: Path, tables: dict, message
     assert message in str(err.value)
     assert "\n" not in str(err.value)
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_device_parameter_is_an_axis_of_its_own(tmp_path: Path):
+    spec = tmp_path / "imperfections.toml"
+    spec.write_text('command = "train"\n[options]\nbackend = "mock"\n'
+                    'device = { stuck_hrs_fraction = 0.01 }\n'
+                    '[grid]\ndevice.read_rel_sigma = [0.005, 0.02]\n')
+    plan = plan_sweep(load_spec(spec), tmp_path)
+    assert plan.spec.axes == ["device.read_rel_sigma"]
+    assert [r.point for r in plan.runs] == [{"device.read_rel_sigma": 0.005},
+                                            {"device.read_rel_sigma": 0.02}]
+    assert [r.config["device"] for r in plan.runs] == [
+        {"stuck_hrs_fraction": 0.01, "read_rel_sigma": 0.005},
+        {"stuck_hrs_fraction": 0.01, "read_rel_sigma": 0.02}]
+    whole = plan_sweep(spec_from({"command": "train", "options": {"backend": "mock"}, "grid": {
+        "device": [{"read_rel_sigma": 0.005, "stuck_hrs_fraction": 0.01}]}}), tmp_path)
+    assert whole.runs[0].key == plan.runs[0].key
 
 
 def test_an_unknown_command_names_the_ones_there_are(tmp_path: Path):
