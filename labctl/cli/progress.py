@@ -128,21 +128,28 @@ def train_progress(tasks: Sequence[str], epochs: int, batches: Sequence[int],
     if not console.is_terminal:
         lines = PlainLines(console)
         total = epochs * sum(batches)
-        since = sum(d * b for d, b in zip(done_epochs, batches, strict=True))
-        count = {"done": since, "in_epoch": 0}
+        count = {"done": sum(d * b for d, b in zip(done_epochs, batches, strict=True)),
+                 "in_epoch": 0}
+        # The rate counts from this session's first batch: the set-up before it (forming,
+        # calibration, loading) would make the first estimates hours long.
+        rate_from: dict[str, float] = {}
 
         def plain_batch(task: str, per_epoch: int) -> None:
             count["done"] += 1
             count["in_epoch"] += 1
+            rate_from.setdefault("done", count["done"])
+            rate_from.setdefault("time", lines.now())
             if count["in_epoch"] < per_epoch and lines.due():  # else the epoch's line
                 lines.line(f"{task} epoch {epoch_of[task] + 1}/{epochs}: batch "
-                           f"{count['in_epoch']}/{per_epoch}", count["done"], total, since)
+                           f"{count['in_epoch']}/{per_epoch}", count["done"], total,
+                           int(rate_from["done"]), rate_from["time"])
 
         def plain_epoch(task: str, epoch: int, accuracy: Sequence[float]) -> None:
             epoch_of[task] += 1
             count["in_epoch"] = 0
             lines.line(f"{task} epoch {epoch + 1}/{epochs} done: {scores(accuracy)}",
-                       count["done"], total, since)
+                       count["done"], total, int(rate_from.get("done", count["done"])),
+                       rate_from.get("time"))
 
         yield EpochProgress(plain_batch, plain_epoch)
         return

@@ -73,6 +73,18 @@ def test_a_resumed_run_estimates_from_this_session_only(piped: io.StringIO,
     assert "[0:00:10 elapsed, 0:00:10 left]" in line  # 10 batches in 10 s, 10 to go
 
 
+def test_the_time_left_leaves_out_the_set_up_before_the_first_batch(piped: io.StringIO,
+                                                                     clock: Clock) -> None:
+    with progress.train_progress(["mnist"], 1, [80], [0]) as p:
+        clock.t = 100.0  # forming and loading before training starts
+        for _ in range(20):
+            p.batch("mnist", 80)
+            clock.t += 1.0
+    lines = piped.getvalue().splitlines()
+    assert lines[0].startswith("mnist epoch 1/1: batch 1/80 [0:01:40 elapsed]")
+    assert lines[1].startswith("mnist epoch 1/1: batch 11/80 [0:01:50 elapsed, 0:01:09 left]")
+
+
 def test_program_phases_to_a_file_report_each_phase_once_it_ends(piped: io.StringIO,
                                                                  clock: Clock) -> None:
     with progress.phase_progress() as update:
