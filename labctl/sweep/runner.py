@@ -42,6 +42,10 @@ LOCAL_CONFIG = {
 """Dask settings of the LocalCluster: with no dashboard to feed, its workers do not sample
 the runs' stacks every 10 ms nor poll their event loops and memory many times a second,
 which takes a run's own thread off the CPU (about 10 % of a sweep's wall time here)."""
+QUIET_HTTP = {"dashboard_address": "127.0.0.1:0"}
+"""The scheduler's HTTP routes (health, metrics) on a free loopback port: without a
+dashboard they still take port 8787 on every interface, and a second sweep on the machine
+warned that it was taken."""
 
 
 @dataclass
@@ -91,7 +95,8 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Client]:
         return
     with (dask.config.set(LOCAL_CONFIG),
           LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                       dashboard_address=None, silence_logs=logging.CRITICAL) as cluster,
+                       dashboard_address=None, scheduler_kwargs=QUIET_HTTP,
+                       silence_logs=logging.CRITICAL) as cluster,
           Client(cluster) as client):
         yield client
 
