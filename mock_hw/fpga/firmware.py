@@ -222,7 +222,8 @@ class FpgaFirmware:
 
     @staticmethod
     def _distinct(name: str, idx: NDArray) -> None:
-        if np.unique(idx).size != idx.size:
+        ordered = np.sort(idx)  # several times faster than np.unique on a frame's cells
+        if (ordered[1:] == ordered[:-1]).any():
             raise NakError(BAD_ARGUMENT, f"{name}s repeat: list each {name} once")
 
     def _in_range(self, name: str, idx: NDArray, stop: int) -> NDArray[np.int64]:
