@@ -42,6 +42,9 @@ def train_command(
         help="software (ideal), mock (simulated chip) or chip (--setup).")] = "software",
     setup: Annotated[Path | None, typer.Option(help="Bench setup TOML (for chip).")] = None,
     levels: Annotated[int, typer.Option(help="Quantization levels N (>= 2).")] = _DEFAULTS.levels,
+    tolerance: Annotated[float | None, typer.Option(
+        help="Half-width of each level's write-verify band on the chip (µS; default 2, or a "
+             "quarter of the level spacing when closer).")] = None,
     hidden: Annotated[str, typer.Option(help="Hidden widths, comma-separated.")] = ",".join(
         map(str, _DEFAULTS.hidden)
     ),
@@ -114,6 +117,7 @@ def train_command(
     else:
         config = TrainConfig.build(
             backend=backend, setup=str(setup) if setup else None, levels=levels,
+            tolerance=None if tolerance is None else tolerance * 1e-6,
             hidden=_int_list(hidden, "--hidden"), epochs=epochs,
             meta=meta, meta_variant=meta_variant, activation_bits=activation_bits,
             tasks=[t.strip() for t in tasks.split(",") if t.strip()], limit=limit, seed=seed,

@@ -9,9 +9,10 @@ from drivers.errors import ConfigError
 from labctl.backends import MOCK_TILE, open_bench
 from labctl.bench import Bench
 from labctl.device_model import device_overrides
-from labctl.learning.chip_store import ChipStore, level_plan
+from labctl.learning.chip_store import ChipStore
 from labctl.learning.config import TrainConfig
 from labctl.learning.hybrid_store import HybridStore
+from labctl.learning.level_plan import level_plan
 from labctl.learning.mapping import arrays_needed
 from labctl.learning.model import layer_shapes
 from labctl.learning.placement import on_chip
@@ -33,7 +34,8 @@ def mock_tiles(config: TrainConfig) -> int:
 
 def _chip_store(config: TrainConfig, bench_for: Callable[[int], Bench], prepare: bool
                 ) -> WeightStore:
-    return _chip_store_on(bench_for(mock_tiles(config)), level_plan(config.levels),
+    return _chip_store_on(bench_for(mock_tiles(config)),
+                          level_plan(config.levels, config.tolerance),
                           layer_shapes(config.sizes), prepare)
 
 
@@ -51,7 +53,7 @@ def _hybrid_store(config: TrainConfig, prepare: bool) -> WeightStore:
     else:
         bench = open_bench("mock", None, config.seed, tiles=setup.chip.tiles if setup else 1,
                            formed=True, device=config.device)
-    plan = level_plan(config.levels)
+    plan = level_plan(config.levels, config.tolerance)
     try:
         tiles, rows, cols = bench.geometry
         placed = on_chip(config.placement or "auto", shapes, rows, cols, tiles)

@@ -223,9 +223,3 @@ class ChipStore:
 
     def close(self) -> None:
         self.bench.close()
-
-
-def level_plan(n_levels: int, g_min: float = 10e-6, g_max: float = 120e-6) -> LevelPlan:
-    """N levels over the window with bands of +-2 uS, or a quarter spacing when closer."""
-    spacing = (g_max - g_min) / (n_levels - 1)
-    return LevelPlan(g_min, g_max, n_levels, min(2e-6, spacing / 4))

@@ -10,6 +10,7 @@ from drivers.errors import ConfigError
 from labctl.datasets import TASKS
 from labctl.datasets.families import base_task, expand, known_tasks
 from labctl.device_model import ONLY_ON_THE_MOCK, DeviceOverrides
+from labctl.learning.level_plan import level_plan
 from labctl.learning.memory import MemoryModel
 from labctl.learning.options import LrSchedule, MetaVariant
 from labctl.learning.placement import check_placement
@@ -54,6 +55,9 @@ class TrainConfig(OptionsModel):
     eval_batch_size: int = Field(1000, ge=1)
     threads: int = Field(2, ge=1)
     memory: MemoryModel = Field(default_factory=MemoryModel)
+    tolerance: float | None = Field(
+        None, gt=0, description="half-width of each level's write-verify band (S; default "
+        "2 uS, or a quarter of the level spacing when closer)")
     device: DeviceOverrides = Field(
         default_factory=dict,
         description="device-model overrides of the simulated chip (--backend mock)")
@@ -88,6 +92,18 @@ class TrainConfig(OptionsModel):
     def _device_on_the_mock(self) -> TrainConfig:
         if self.device and self.backend != "mock":
             raise ValueError(ONLY_ON_THE_MOCK)
+        return self
+
+    @model_validator(mode="after")
+    def _bands_apart(self) -> TrainConfig:
+        if self.tolerance is not None:
+            if self.backend == "software":
+                raise ValueError("--tolerance is the verify band of the weights' levels on a "
+                                 "chip: it needs --backend mock or chip")
+            try:
+                level_plan(self.levels, self.tolerance)
+            except ConfigError as err:
+                raise ValueError(str(err)) from None
         return self
 
     @model_validator(mode="after")

@@ -90,7 +90,8 @@ def _listed(value: Any, cast: Callable[[str], Any]) -> Any:
 
 
 class TrainCommand(SweepCommand):
-    """``labctl train``; a run uses one thread (a worker's share) unless ``threads`` is set."""
+    """``labctl train``; a run uses one thread (a worker's share) unless ``threads`` is set,
+    and ``tolerance`` is in µS, as ``--tolerance``."""
 
     name = "train"
     figures = (
@@ -123,6 +124,8 @@ class TrainCommand(SweepCommand):
         for name, cast in (("hidden", int), ("tasks", str)):
             if name in given:
                 given[name] = _listed(given[name], cast)
+        if isinstance(given.get("tolerance"), int | float):  # µS, as on the command line
+            given["tolerance"] = given["tolerance"] * 1e-6
         return TrainConfig.build(**given).model_dump(mode="json")
 
     def backend(self, config: dict[str, Any]) -> str:

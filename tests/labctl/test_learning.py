@@ -145,7 +145,9 @@ def test_memory_ratio_against_the_bnn_reference():
 @pytest.mark.parametrize(
     ("options", "fragment"),
     [({"levels": 1}, "--levels"), ({"hidden": [0]}, "--hidden"),
-     ({"tasks": ["mnist", "svhn"]}, "unknown task 'svhn'"), ({"backend": "nope"}, "backend")],
+     ({"tasks": ["mnist", "svhn"]}, "unknown task 'svhn'"), ({"backend": "nope"}, "backend"),
+     ({"backend": "mock", "tolerance": 8e-6}, "too close for a \\+-8 uS band"),
+     ({"tolerance": 1e-6}, "--tolerance is the verify band .* needs --backend mock or chip")],
 )
 def test_bad_options_are_one_line_config_errors(options: dict, fragment: str):
     with pytest.raises(ConfigError, match=fragment) as caught:

@@ -7,7 +7,8 @@ import numpy as np
 import torch
 
 from labctl.backends import open_bench
-from labctl.learning.chip_store import ChipStore, level_plan
+from labctl.learning.chip_store import ChipStore
+from labctl.learning.level_plan import level_plan
 
 SHAPES = {"fc0": (20, 150), "fc1": (10, 20)}  # fc0 spans two row blocks of a 128-row tile
 
@@ -73,3 +74,27 @@ def test_a_simulated_chip_resumes_from_its_state_exactly() -> None:
     finally:
         original.close()
         resumed.close()
+
+
+def test_the_verify_band_is_the_runs_tolerance() -> None:
+    from labctl.learning.backends import make_weight_store
+    from labctl.learning.config import TrainConfig
+
+    levels = torch.randint(0, 8, (10, 784), generator=torch.Generator().manual_seed(1))
+    spread, pulses = {}, {}
+    for tolerance in (0.5e-6, 5e-6):
+        config = TrainConfig.build(backend="mock", hidden=[10], tolerance=tolerance, threads=1)
+        store = make_weight_store(config)
+        try:
+            assert store.plan.tolerance == tolerance
+            pulses[tolerance] = store.program("fc0", levels).pulses
+            store.refresh()
+            ideal = -1 + 2 * levels.float() / 7
+            error = (store.weights("fc0") - ideal).abs()  # G+ - G- over the 110 uS window
+            spread[tolerance] = float(error.median()) * 110e-6
+        finally:
+            store.close()
+    # a tight band costs pulses; a loose one leaves the pairs further from their levels (both
+    # add read noise and the relaxation since programming, about 2 uS in all)
+    assert pulses[0.5e-6] > 2 * pulses[5e-6]
+    assert spread[5e-6] > 1.3 * spread[0.5e-6]

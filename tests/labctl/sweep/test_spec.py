@@ -50,6 +50,11 @@ def test_list_options_take_the_command_lines_spelling(tmp_path: Path):
     assert [r.config["hidden"] for r in plan.runs] == [[256, 128], [64]]
 
 
+def test_train_tolerance_is_in_the_command_lines_units(tmp_path: Path):
+    plan = _plan(tmp_path, options={"backend": "mock"}, grid={"tolerance": [1.0, 4]})
+    assert [r.config["tolerance"] for r in plan.runs] == pytest.approx([1e-6, 4e-6])
+
+
 def test_program_options_are_in_the_command_lines_units(tmp_path: Path):
     plan = plan_sweep(spec_from({"command": "program", "options": {"rows": "0:4",
                                                                    "cols": "0:4"},
