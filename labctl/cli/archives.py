@@ -47,8 +47,9 @@ def inspect(
 
 
 def _print_summary(summary: dict[str, Any], figures: Callable[[dict], None]) -> None:
+    seed = summary["seed"]  # -1 in a sweep's index: each run has its own
     report.print(f"[bold]{summary['file']}[/]: {summary['kind']} run, {summary['status']}, "
-                 f"backend {summary['backend']}, seed {summary['seed']}")
+                 f"backend {summary['backend']}" + (f", seed {seed}" if seed >= 0 else ""))
     report.print(f"  created {summary.get('created', '?')}, ended {summary.get('ended', '-')}, "
                  f"labctl {summary.get('labctl_version')} at {summary.get('git_revision')}")
     if "error" in summary:

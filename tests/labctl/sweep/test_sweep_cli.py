@@ -96,6 +96,10 @@ def test_every_run_is_indexed_and_the_table_pools_the_seeds(swept):
     changes = groups["software"]["figures"]["level_changes"]
     assert changes["count"] == 2
     assert changes["mean"] == pytest.approx(sum(found["level_changes"][::2]) / 2)
+    code, text = run_cli("inspect", str(out))
+    assert code == 0, text
+    words = " ".join(text.split())  # the console wraps long lines
+    assert "backend chip,software created" in words  # no single seed to name
 
 
 def test_a_run_of_the_sweep_equals_the_same_config_run_alone(swept, tmp_path: Path):
