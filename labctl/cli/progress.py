@@ -130,26 +130,25 @@ def train_progress(tasks: Sequence[str], epochs: int, batches: Sequence[int],
         total = epochs * sum(batches)
         count = {"done": sum(d * b for d, b in zip(done_epochs, batches, strict=True)),
                  "in_epoch": 0}
-        # The rate counts from this session's first batch: the set-up before it (forming,
-        # calibration, loading) would make the first estimates hours long.
-        rate_from: dict[str, float] = {}
+        # The rate counts from this session's first batch (batches done then, and when): the
+        # set-up before it (forming, calibration, loading) would make the first estimates
+        # hours long.
+        first: list[tuple[int, float]] = []
 
         def plain_batch(task: str, per_epoch: int) -> None:
             count["done"] += 1
             count["in_epoch"] += 1
-            rate_from.setdefault("done", count["done"])
-            rate_from.setdefault("time", lines.now())
+            if not first:
+                first.append((count["done"], lines.now()))
             if count["in_epoch"] < per_epoch and lines.due():  # else the epoch's line
                 lines.line(f"{task} epoch {epoch_of[task] + 1}/{epochs}: batch "
-                           f"{count['in_epoch']}/{per_epoch}", count["done"], total,
-                           int(rate_from["done"]), rate_from["time"])
+                           f"{count['in_epoch']}/{per_epoch}", count["done"], total, *first[0])
 
         def plain_epoch(task: str, epoch: int, accuracy: Sequence[float]) -> None:
             epoch_of[task] += 1
             count["in_epoch"] = 0
             lines.line(f"{task} epoch {epoch + 1}/{epochs} done: {scores(accuracy)}",
-                       count["done"], total, int(rate_from.get("done", count["done"])),
-                       rate_from.get("time"))
+                       count["done"], total, *(first[0] if first else (count["done"], None)))
 
         yield EpochProgress(plain_batch, plain_epoch)
         return
