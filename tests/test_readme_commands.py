@@ -43,3 +43,17 @@ def test_make_help_lists_the_targets() -> None:
     shown = subprocess.run(["make", "help"], cwd=ROOT, capture_output=True, text=True,
                            check=True).stdout
     assert all(f"make {target}" in shown for target in ("run", "test", "help"))
+
+
+def test_make_without_a_recent_python_says_what_to_install(tmp_path: Path) -> None:
+    for name in ("Makefile", "pyproject.toml"):  # a clone without its environment yet
+        (tmp_path / name).write_bytes((ROOT / name).read_bytes())
+    old = tmp_path / "python3.9"
+    old.write_text("#!/bin/sh\nexit 1\n")  # what a Python older than 3.11 answers the check
+    old.chmod(0o755)
+    done = subprocess.run(["make", "run", f"PYTHON={old}"], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert done.returncode != 0
+    assert "labctl needs Python 3.11 or newer" in done.stderr
+    assert "make PYTHON=/path/to/python3.11" in done.stderr
+    assert not (tmp_path / ".venv").exists()
