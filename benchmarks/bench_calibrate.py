@@ -35,7 +35,8 @@ MODELS = {
     "custom": {"read_rel_sigma": 0.02, "read_abs_sigma": 0.2e-6,
                "relax_sigma_per_decade": 1.5e-6, "relax_mu_per_decade": -0.35e-6,
                "stuck_lrs_fraction": 0.004, "stuck_hrs_fraction": 0.006, "v0": 0.35,
-               "g_stuck_lrs": 130e-6, "g_stuck_hrs": 1.5e-6, "reset_depth_max": 0.5},
+               "g_stuck_lrs": 130e-6, "g_stuck_hrs": 1.5e-6, "reset_depth_max": 0.5,
+               "v_gate_reset_full": 2.2},
 }
 WAIT = 60.0
 

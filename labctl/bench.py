@@ -20,7 +20,13 @@ from drivers.fpga.writeverify import CellResults, WriteVerifyParams
 from drivers.resilient import RetryingPulseGenerator, RetryingSourceMeter
 from labctl.archive.provenance import parameter_table
 from protocols.addressing import connect_row, disconnect_row
-from protocols.calibration import GateCalibration, calibrate_gate, sample_cells
+from protocols.calibration import (
+    GateCalibration,
+    ResetResponse,
+    calibrate_gate,
+    measure_reset_response,
+    sample_cells,
+)
 from protocols.disturb import DisturbParams, stress_cells
 from protocols.endurance import Checkpoint, EnduranceParams, cycle_cells
 from protocols.forming import FormingParams, form_cells
@@ -116,6 +122,13 @@ class Bench:
         _, rows, cols = self.geometry
         sample = sample_cells(np.asarray(cells, dtype=np.int64), cols)
         return calibrate_gate(self.fpga, self.pulse, sample, rows, cols, self.params)
+
+    def reset_response(self, cells: NDArray[np.int64], set_gate: float) -> ResetResponse:
+        """One RESET pulse at each gate of a sweep from a SET at ``set_gate`` (V), on
+        ``cells`` of one word line (a gate calibration's sample)."""
+        _, rows, cols = self.geometry
+        return measure_reset_response(self.fpga, self.pulse, np.asarray(cells, dtype=np.int64),
+                                      rows, cols, self.params, set_gate)
 
     def program(self, cells: NDArray[np.int64], lo: NDArray[np.float64], hi: NDArray[np.float64],
                 *, mode: Literal["fpga", "host"], calibration: GateCalibration | None = None,

@@ -15,6 +15,10 @@ What the archive holds and what it gives:
   and the read after the two RESET pulses that follow each SET: the fraction of the excess
   over the HRS floor one RESET pulse removes, and from it ``reset_depth_max`` (the RESET
   law's voltage and gate dependence held at the model's);
+- the RESET-gate sweep (``reset_response``): the fraction one RESET pulse removes from the
+  same SET state at each gate, fitted as F min(1, I(V_G) / I(V_full)) with I the alpha-power
+  transistor current, its threshold and exponent fitted with it: ``v_gate_reset_full``, the
+  gate above which RESET is not transistor-limited;
 - per level, the programming error (the RMS of G about its target right after programming,
   read noise removed) and the pulses per write: figures, not model fields.
 
@@ -112,6 +116,8 @@ def calibrate(archive: Archive, seed: int = 0) -> Calibration:
     estimates += _gate_law(response, unfitted)
     estimates += _reset_response(response, _reset_pulse(archive), np.random.default_rng(seed),
                                  unfitted)
+    estimates += _reset_gate_law(_optional(archive, "reset_response"),
+                                 np.random.default_rng(seed), unfitted)
     return Calibration(estimates, unfitted, int(writes.size))
 
 
@@ -354,11 +360,7 @@ def _reset_response(response: np.ndarray | None, pulse: tuple[float, float, floa
     g = response["g"].reshape(gates, -1)
     after = response["g_reset"].reshape(gates, -1)
     before, after = g[:-1], after[1:]
-    # reads near the ADC's full scale clip, which understates a SET state's G
-    top = float(response["g"].max())
-    clips = np.count_nonzero(response["g"] >= top * (1 - 1e-6)) >= 3
-    below = CLIP_MARGIN * top if clips else math.inf
-    usable = (before >= RESET_FROM) & (before < below)
+    usable = (before >= RESET_FROM) & (before < _unclipped_below(response["g"]))
     # a stuck cell keeps its conductance through RESET and SET alike (ratio about 1, where
     # a switching cell keeps a fifth to a half of it): it says nothing about the RESET
     seen = usable.any(axis=0)
@@ -397,3 +399,68 @@ def _reset_response(response: np.ndarray | None, pulse: tuple[float, float, floa
     out.append(Estimate("reset_depth_max", depth, spread / scale, "1",
                         "0.6 typical [Perez21]"))
     return out
+
+
+def _unclipped_below(g: NDArray[np.float64]) -> float:
+    """Reads near the ADC's full scale clip, which understates a SET state's G: where three
+    or more readings sit at the top, only those below CLIP_MARGIN of it are kept."""
+    top = float(g.max())
+    clips = np.count_nonzero(g >= top * (1 - 1e-6)) >= 3
+    return CLIP_MARGIN * top if clips else math.inf
+
+
+def _reset_gate_law(sweep: np.ndarray | None, rng: np.random.Generator,
+                    unfitted: dict[str, str]) -> list[Estimate]:
+    """``v_gate_reset_full`` from the RESET-gate sweep: per gate, the mean fraction of the
+    SET state one RESET pulse removes (the HRS floor, a few per cent of it, neglected),
+    fitted as F min(1, ((V_G - V_th) / (V_full - V_th))^alpha) with F, V_th and alpha free
+    (V_th below the lowest gate, alpha 1-2): the SET law's V_th and alpha, fitted on other
+    gates, would carry their own errors into V_full. Uncertainty by bootstrap over cells."""
+    from scipy.optimize import curve_fit
+
+    if sweep is None or not sweep.size:
+        unfitted["RESET response to the gate"] = ("the archive has no RESET-gate sweep "
+                                                  "(written by labctl before it was kept)")
+        return []
+    gates = np.unique(sweep["gate"])
+    before = sweep["g_set"].reshape(gates.size, -1)
+    after = sweep["g_reset"].reshape(gates.size, -1)
+    ratio = after / np.maximum(before, 1e-12)
+    # a stuck cell keeps its conductance at the fully driven gates too
+    switching = np.median(ratio[-3:], axis=0) < STUCK_RATIO
+    usable = ((before >= RESET_FROM) & (before < _unclipped_below(sweep["g_set"]))
+              & switching[None, :])
+    if np.count_nonzero(usable.all(axis=0)) < 10:
+        unfitted["RESET response to the gate"] = ("fewer than 10 switching cells SET above "
+                                                  "20 µS in the RESET-gate sweep")
+        return []
+    cells = np.flatnonzero(usable.all(axis=0))
+    removed = 1.0 - ratio[:, cells]
+    lowest = float(gates.min())
+
+    def drive(v: NDArray[np.float64], depth: float, v_full: float, v_th: float, alpha: float
+              ) -> NDArray[np.float64]:
+        return depth * np.minimum(1.0, (np.maximum(v - v_th, 0.0) / (v_full - v_th)) ** alpha)
+
+    def fit(pick: NDArray[np.int64]) -> float:
+        f = removed[:, pick]
+        error = np.maximum(f.std(axis=1, ddof=1), 1e-3) / math.sqrt(pick.size)
+        start = (float(f[-1].mean()), float(gates[-1]), 0.5 * lowest, _DEFAULT.alpha)
+        try:
+            values, _ = curve_fit(drive, gates, f.mean(axis=1), sigma=error, p0=start,
+                                  bounds=([1e-3, lowest, 0.0, 1.0], [1.0, 10.0, 0.95 * lowest,
+                                                                    2.0]))
+        except (RuntimeError, ValueError):
+            return math.nan
+        return float(values[1])
+
+    v_full = fit(np.arange(cells.size))
+    if not math.isfinite(v_full) or v_full >= gates.max():
+        unfitted["RESET response to the gate"] = (
+            f"no gate of the RESET-gate sweep (up to {gates.max():.2f} V) drives RESET fully, "
+            "so where it stops being transistor-limited cannot be fitted")
+        return []
+    spread = float(np.nanstd([fit(rng.integers(0, cells.size, cells.size))
+                              for _ in range(BOOTSTRAP)], ddof=1))
+    return [Estimate("v_gate_reset_full", v_full, spread, "V",
+                     "2.5-4, gate fully on (DEVICE_MODEL.md)")]

@@ -18,6 +18,7 @@ from labctl.archive.provenance import Provenance
 from labctl.archive.schema import (
     GATE_RESPONSE_DTYPE,
     LEVEL_DTYPE,
+    RESET_RESPONSE_DTYPE,
     VERIFY_DTYPE,
     WRITE_DTYPE,
     Layout,
@@ -29,7 +30,7 @@ from labctl.device_model import DeviceOverrides
 from labctl.region import Region, coordinates, target_pattern
 from labctl.reports.program import program_summary
 from labctl.run_config import OptionsModel
-from protocols.calibration import GateCalibration
+from protocols.calibration import GateCalibration, ResetResponse
 from protocols.levels import LevelPlan
 
 Progress = Callable[[str, int, int], None]
@@ -157,7 +158,11 @@ def run_program(config: ProgramConfig, bench: Bench, archive: ArchiveWriter,
         bench.form(cells)
     with phase("calibrating", 1):
         calibration = bench.calibrate_gate(cells)
+        reset = (None if calibration.cells is None else bench.reset_response(
+            calibration.cells, float(calibration.gate_for(levels["hi"].max()))))
     archive.append("gate_response", gate_response_rows(calibration))
+    if reset is not None:
+        archive.append("reset_response", reset_response_rows(reset))
 
     lo, hi = plan.band(targets)
     with phase("programming", cells.size) as done:
@@ -224,6 +229,17 @@ def gate_response_rows(calibration: GateCalibration) -> np.ndarray:
     rows["g"] = calibration.readings.ravel()
     if calibration.reset_readings is not None:
         rows["g_reset"] = calibration.reset_readings.ravel()
+    return rows
+
+
+def reset_response_rows(reset: ResetResponse) -> np.ndarray:
+    """The RESET-gate sweep's readings as ``reset_response`` rows, gate by gate."""
+    gates, cells = reset.before.shape
+    rows = np.zeros(gates * cells, RESET_RESPONSE_DTYPE)
+    rows["gate"] = np.repeat(reset.gates, cells)
+    rows["set_gate"] = reset.set_gate
+    rows["cell"] = np.tile(reset.cells, gates)
+    rows["g_set"], rows["g_reset"] = reset.before.ravel(), reset.after.ravel()
     return rows
 
 

@@ -5,6 +5,8 @@ gate that reaches its target, instead of at the bottom of the window. The calibr
 sample of cells of one word line from a deep RESET at each gate voltage of a sweep and
 records the median conductance. Every reading is kept, after each deep RESET too: they are
 the chip's SET response to the gate and its RESET response, which ``labctl calibrate`` fits.
+The RESET response to the gate is a sweep of its own (``measure_reset_response``): one RESET
+pulse at each gate of a sweep, from the same SET state each time.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from protocols.addressing import connect_row, disconnect_row
 
 GATE_SWEEP = tuple(np.round(np.arange(0.6, 1.81, 0.05), 3))
 """Default gate voltages of the sweep (V)."""
+RESET_GATE_FROM = 1.0
+"""Lowest gate of the RESET-gate sweep (V): a tenth or so of the full RESET drive."""
+RESET_GATE_STEPS = 12
+"""Gate voltages of the RESET-gate sweep, from RESET_GATE_FROM to the write-verify's."""
 
 
 @dataclass(frozen=True)
@@ -82,19 +88,79 @@ def calibrate_gate(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int6
     reset_readings = np.empty((gates.size, cells.size))
     try:
         for i, v_gate in enumerate(gates):
-            pulse.configure_pulse(params.reset_max, params.reset_width)
-            connect_row(fpga, tile, row, c, params.reset_gate, reset=True)
-            pulse.fire()
-            pulse.fire()
-            disconnect_row(fpga, tile, row)
+            _pulse_row(fpga, pulse, tile, row, c, params, params.reset_gate, reset=True,
+                       repeats=2)
             reset_readings[i] = fpga.read_cells(cells, params.v_read) / params.v_read
-            pulse.configure_pulse(params.v_set, params.set_width)
-            connect_row(fpga, tile, row, c, float(v_gate), reset=False)
-            pulse.fire()
-            disconnect_row(fpga, tile, row)
+            _pulse_row(fpga, pulse, tile, row, c, params, float(v_gate), reset=False)
             readings[i] = fpga.read_cells(cells, params.v_read) / params.v_read
     finally:
         fpga.safe_state()
     medians = np.median(readings, axis=1)
     return GateCalibration(gates, np.maximum.accumulate(medians), cells=cells,
                            readings=readings, reset_readings=reset_readings)
+
+
+@dataclass(frozen=True)
+class ResetResponse:
+    """One RESET pulse at each gate voltage of a sweep (V), from a SET state: the readings
+    before it and after it (S, one row per gate, one column per cell)."""
+
+    gates: NDArray[np.float64]
+    set_gate: float
+    cells: NDArray[np.int64]
+    before: NDArray[np.float64]
+    after: NDArray[np.float64]
+
+
+def reset_gate_sweep(reset_gate: float, steps: int = RESET_GATE_STEPS) -> NDArray[np.float64]:
+    """The RESET-gate sweep up to the write-verify's RESET gate (V)."""
+    return np.round(np.linspace(min(RESET_GATE_FROM, reset_gate), reset_gate, steps), 3)
+
+
+def measure_reset_response(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int64],
+                           rows: int, cols: int, params: WriteVerifyParams, set_gate: float,
+                           gates: ArrayLike | None = None) -> ResetResponse:
+    """At each gate of ``gates`` (default: ``reset_gate_sweep``) on ``cells`` (one word line):
+    a deep RESET, one SET at ``set_gate``, a read, one RESET pulse at the write-verify's
+    ``reset_max`` and that gate, a read. Checked against the bench's limits before the first
+    pulse; leaves the bench safe."""
+    cells = np.asarray(cells, dtype=np.int64)
+    gates = (reset_gate_sweep(params.reset_gate) if gates is None
+             else np.asarray(gates, dtype=np.float64))
+    fpga.interlock.check_batch("RESET-gate sweep", [
+        ("reset_max", "source_line", params.reset_max), ("reset_max", "pulse", params.reset_max),
+        ("reset_gate", "gate", params.reset_gate), ("sweep", "gate", float(np.max(gates))),
+        ("set gate", "gate", set_gate), ("v_set", "bit_line", params.v_set),
+        ("v_set", "pulse", params.v_set), ("v_read", "bit_line", params.v_read)],
+        params.widths())
+    tile, rest = divmod(int(cells[0]), rows * cols)
+    row = rest // cols
+    c = cells % cols
+    before = np.empty((gates.size, cells.size))
+    after = np.empty((gates.size, cells.size))
+    try:
+        for i, v_gate in enumerate(gates):
+            _pulse_row(fpga, pulse, tile, row, c, params, params.reset_gate, reset=True,
+                       repeats=2)
+            _pulse_row(fpga, pulse, tile, row, c, params, set_gate, reset=False)
+            before[i] = fpga.read_cells(cells, params.v_read) / params.v_read
+            _pulse_row(fpga, pulse, tile, row, c, params, float(v_gate), reset=True)
+            after[i] = fpga.read_cells(cells, params.v_read) / params.v_read
+    finally:
+        fpga.safe_state()
+    return ResetResponse(gates, float(set_gate), cells, before, after)
+
+
+def _pulse_row(fpga: FpgaLink, pulse: PulseGenerator, tile: int, row: int,
+               cols: NDArray[np.int64], params: WriteVerifyParams, gate: float, *, reset: bool,
+               repeats: int = 1) -> None:
+    """``repeats`` SET pulses (``v_set``) or RESET pulses (``reset_max``) on one row's cells
+    at ``gate``, then the row disconnected."""
+    if reset:
+        pulse.configure_pulse(params.reset_max, params.reset_width)
+    else:
+        pulse.configure_pulse(params.v_set, params.set_width)
+    connect_row(fpga, tile, row, cols, gate, reset=reset)
+    for _ in range(repeats):
+        pulse.fire()
+    disconnect_row(fpga, tile, row)

@@ -57,6 +57,11 @@ Kind "program" (``labctl program``)
                     (``g_reset``: two RESET pulses at the write-verify's reset_max and
                     reset_gate from the previous gate's SET, S); absent from archives written
                     before it
+    reset_response  RESET_RESPONSE_DTYPE, the RESET-gate sweep on the same cells: one row per
+                    gate voltage per cell, the conductance after a deep RESET and one SET at
+                    ``set_gate`` (``g_set``, S) and after one RESET pulse at the write-verify's
+                    reset_max and width with the gate at ``gate`` (``g_reset``, S); absent from
+                    archives written before it
     map_tile<k>     NXdata: ``conductance`` (row, col) read back after programming, S, NaN
                     where not programmed; dimension scales ``row``, ``col``; the default plot
 
@@ -213,6 +218,15 @@ GATE_RESPONSE_DTYPE = np.dtype([
     ("g_reset", "<f8"),
 ])
 GATE_RESPONSE_UNITS = {"gate": "V", "g": "S", "g_reset": "S"}
+
+RESET_RESPONSE_DTYPE = np.dtype([
+    ("gate", "<f8"),
+    ("set_gate", "<f8"),
+    ("cell", "<u4"),
+    ("g_set", "<f8"),
+    ("g_reset", "<f8"),
+])
+RESET_RESPONSE_UNITS = {"gate": "V", "set_gate": "V", "g_set": "S", "g_reset": "S"}
 
 READ_DTYPE = np.dtype([
     ("cell", "<u4"),
@@ -408,6 +422,7 @@ TABLE_SPECS = {
     "mapping": Table(MAPPING_DTYPE, MAPPING_UNITS, "block", chunk_rows=256),
     "layer_epochs": Table(LAYER_EPOCH_DTYPE, LAYER_EPOCH_UNITS, "layer_epoch", chunk_rows=256),
     "gate_response": Table(GATE_RESPONSE_DTYPE, GATE_RESPONSE_UNITS, "reading"),
+    "reset_response": Table(RESET_RESPONSE_DTYPE, RESET_RESPONSE_UNITS, "reading"),
     "reads": Table(READ_DTYPE, READ_UNITS, "cell"),
     "accuracy": Table(ACCURACY_DTYPE, ACCURACY_UNITS, "evaluation", chunk_rows=256),
     "epochs": Table(EPOCH_DTYPE, EPOCH_UNITS, "run_epoch", chunk_rows=256),
@@ -443,7 +458,7 @@ def map_path(tile: int, version: int = SCHEMA_VERSION) -> str:
 def program_layout(tiles: list[int], rows: int, cols: int) -> Layout:
     """Layout of a ``labctl program`` run over the given tiles."""
     return Layout(
-        tables=_tables("levels", "writes", "verify", "gate_response"),
+        tables=_tables("levels", "writes", "verify", "gate_response", "reset_response"),
         **_maps(tiles, rows, cols, "conductance read back after programming"),
     )
 

@@ -33,7 +33,7 @@ def test_the_fit_recovers_the_chips_model_within_its_uncertainty(noisy_archive: 
     fitted = {e.name: e for e in result.estimates}
     for name in ("read_rel_sigma", "read_abs_sigma", "relax_mu_per_decade",
                  "relax_sigma_per_decade", "stuck_lrs_fraction", "stuck_hrs_fraction", "v0",
-                 "reset_depth_max"):
+                 "reset_depth_max", "v_gate_reset_full"):
         e = fitted[name]
         assert abs(e.value - getattr(TRUE, name)) <= 3 * e.uncertainty, (name, e)
         assert e.uncertainty > 0 and e.parameter
@@ -65,6 +65,26 @@ def test_stuck_cells_in_the_gate_sample_do_not_bias_the_reset_fit(tmp_path: Path
     with Archive(out) as archive:
         fitted = {e.name: e for e in calibrate(archive).estimates}
     assert abs(fitted["reset_depth_max"].value - TRUE.reset_depth_max) < 0.05
+
+
+def test_the_reset_gate_sweep_gives_where_reset_stops_being_transistor_limited(
+        tmp_path: Path) -> None:
+    """A chip whose RESET is fully driven from 2.0 V (the default 2.5 V) gives 2.0 V back
+    within the uncertainty the fit reports, and the sweep rises to a plateau there."""
+    model = tmp_path / "chip.toml"
+    model.write_text("[model]\nv_gate_reset_full = 2.0\n")
+    out = tmp_path / "early.h5"
+    code, text = run_cli("program", "--device-model", str(model), "--rows", "0:16", "--cols",
+                         "0:64", "--seed", "5", "--wait", "0", "--out", str(out))
+    assert code == 0, text
+    with Archive(out) as archive:
+        sweep = archive.table("reset_response")
+        fitted = {e.name: e for e in calibrate(archive).estimates}
+    removed = 1 - sweep["g_reset"] / sweep["g_set"]
+    low, high = (removed[sweep["gate"] == g].mean() for g in (sweep["gate"].min(), 2.7))
+    assert low < 0.3 * high
+    e = fitted["v_gate_reset_full"]
+    assert abs(e.value - 2.0) <= 3 * e.uncertainty and 0 < e.uncertainty < 0.15, e
 
 
 def test_an_unwritable_model_file_is_one_line(noisy_archive: Path, tmp_path: Path) -> None:
@@ -107,7 +127,8 @@ def test_what_an_older_archive_cannot_give_is_named_and_the_rest_fitted(noisy_ar
     with Archive(noisy_archive) as archive:
         result = calibrate(_OldArchive(archive))  # type: ignore[arg-type]
     assert set(result.unfitted) == {"read noise", "relaxation spread", "programming error",
-                                    "SET response to the gate", "RESET response"}
+                                    "SET response to the gate", "RESET response",
+                                    "RESET response to the gate"}
     fitted = {e.name: e for e in result.estimates}
     assert {"stuck_lrs_fraction", "stuck_hrs_fraction", "pulses_per_write"} <= set(fitted)
     assert not {"read_rel_sigma", "relax_sigma_per_decade", "v0"} & set(fitted)

@@ -14,7 +14,7 @@ from labctl.backends import MOCK_LIMITS, simulated_bench
 from labctl.bench import Bench
 from mock_hw import RRAMArray, SimulatedBench
 from mock_hw.params import DeviceModel
-from protocols.calibration import calibrate_gate
+from protocols.calibration import calibrate_gate, measure_reset_response
 from protocols.levels import LevelPlan
 from protocols.write_verify import write_verify_host
 from tests.protocols.conftest import MakeChip
@@ -135,6 +135,23 @@ def test_gate_calibration_beyond_a_limit_is_refused_naming_what_before_any_pulse
     _, rows, cols = bench.geometry
     with pytest.raises(SafetyError, match=named):
         calibrate_gate(bench.fpga, bench.pulse, CELLS[:8], rows, cols, params, **sweep)
+    assert sim.array.clock == before
+
+
+@pytest.mark.parametrize(("change", "gates", "set_gate", "named"), [
+    ({"reset_max": 3.8}, None, 1.2, "RESET-gate sweep reset_max"),
+    ({}, [1.0, 4.5], 1.2, "RESET-gate sweep sweep"),
+    ({}, None, 4.5, "RESET-gate sweep set gate"),
+])
+def test_the_reset_gate_sweep_beyond_a_limit_is_refused_naming_what_before_any_pulse(
+        make_chip: MakeChip, change: dict, gates: list[float] | None, set_gate: float,
+        named: str) -> None:
+    bench, sim = make_chip()
+    before = sim.array.clock
+    _, rows, cols = bench.geometry
+    with pytest.raises(SafetyError, match=named):
+        measure_reset_response(bench.fpga, bench.pulse, CELLS[:8], rows, cols,
+                               replace(bench.params, **change), set_gate, gates)
     assert sim.array.clock == before
 
 
