@@ -214,13 +214,16 @@ def main() -> None:
           f"R_off {summary['r_off']['median']:.0f} Ω, SET yield {summary['set_yield']:.3f}")
     model = DeviceModel()
     fit = held["relaxation"]
+    drift_error = fit["sigma_per_decade"] / np.sqrt(fit["cells"])
+    passes = ", ".join(f"{k} {'never' if t is None else f'at {t:.3g} s'}"
+                       for k, t in held["error_passes"].items())
     print(f"labctl retention (mock, {held['cells']} cells, 1 d, {kept:.1f} s wall): relaxation "
           f"spread {fit['sigma_per_decade'] * 1e6:.3f} µS/decade against the model's "
           f"{model.relax_sigma_per_decade * 1e6:.3f} "
           f"({fit['sigma_per_decade'] / model.relax_sigma_per_decade - 1:+.1%}; target within "
-          f"20 %), drift {fit['drift_per_decade'] * 1e6:+.3f} against "
-          f"{model.relax_mu_per_decade * 1e6:+.3f} µS/decade; read-back error passes "
-          f"{held['error_passes']}")
+          f"20 %), drift {fit['drift_per_decade'] * 1e6:+.3f} ± {drift_error * 1e6:.3f} "
+          f"(standard error, spread / sqrt(cells)) against "
+          f"{model.relax_mu_per_decade * 1e6:+.3f} µS/decade; read-back error passes {passes}")
 
 
 if __name__ == "__main__":
