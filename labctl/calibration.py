@@ -458,7 +458,8 @@ def _reset_gate_law(sweep: np.ndarray | None, rng: np.random.Generator,
     if not math.isfinite(v_full) or v_full >= gates.max():
         unfitted["RESET response to the gate"] = (
             f"no gate of the RESET-gate sweep (up to {gates.max():.2f} V) drives RESET fully, "
-            "so where it stops being transistor-limited cannot be fitted")
+            "so where it stops being transistor-limited cannot be fitted (reset_depth_max "
+            f"assumes the model's {_DEFAULT.v_gate_reset_full} V)")
         return []
     spread = float(np.nanstd([fit(rng.integers(0, cells.size, cells.size))
                               for _ in range(BOOTSTRAP)], ddof=1))

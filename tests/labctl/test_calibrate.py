@@ -87,6 +87,20 @@ def test_the_reset_gate_sweep_gives_where_reset_stops_being_transistor_limited(
     assert abs(e.value - 2.0) <= 3 * e.uncertainty and 0 < e.uncertainty < 0.15, e
 
 
+def test_a_reset_sweep_that_never_reaches_full_drive_names_what_it_cannot_fit(
+        tmp_path: Path) -> None:
+    model = tmp_path / "chip.toml"
+    model.write_text("[model]\nv_gate_reset_full = 3.5\n")
+    out = tmp_path / "late.h5"
+    code, text = run_cli("program", "--device-model", str(model), "--rows", "0:16", "--cols",
+                         "0:64", "--seed", "1", "--wait", "0", "--out", str(out))
+    assert code == 0, text
+    with Archive(out) as archive:
+        result = calibrate(archive)
+    assert "drives RESET fully" in result.unfitted["RESET response to the gate"]
+    assert "v_gate_reset_full" not in {e.name for e in result.estimates}
+
+
 def test_an_unwritable_model_file_is_one_line(noisy_archive: Path, tmp_path: Path) -> None:
     code, text = run_cli("calibrate", str(noisy_archive), "--out",
                          str(tmp_path / "missing" / "m.toml"))
