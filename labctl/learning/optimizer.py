@@ -3,8 +3,11 @@
 Hidden (2-D) weights follow LEARNING.md: for each step s of Adam, the factor
 f = 1 - tanh^2(m* * depth / D) attenuates s when s moves the weight toward the threshold that
 would change its quantized level; Adam's moments are never scaled and the hidden weight is never
-clipped, so consolidated weights keep growing. BatchNorm parameters get plain Adam with the
-same weight decay, as in the binary reference implementation.
+clipped. Under the interval rule a weight in an inner interval is drawn to its level's centre
+(a step away from it moves toward the nearer threshold and is attenuated, a step back is not),
+so its attenuation is at most 1 - tanh^2(m* / 2); only in the two outer intervals, and under
+the global rule, do consolidated weights keep growing. BatchNorm parameters get plain Adam with
+the same weight decay, as in the binary reference implementation.
 """
 
 from __future__ import annotations
