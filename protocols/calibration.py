@@ -11,6 +11,7 @@ pulse at each gate of a sweep, from the same SET state each time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 from drivers.fpga.client import FpgaLink
 from drivers.fpga.writeverify import Scheme, WriteVerifyParams
 from drivers.roles import PulseGenerator
+from drivers.safety import Reach
 from protocols.addressing import connect_row, disconnect_row
 
 GATE_SWEEP = tuple(np.round(np.arange(0.6, 1.81, 0.05), 3))
@@ -76,14 +78,8 @@ def calibrate_gate(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray[np.int6
     """
     cells = np.asarray(cells, dtype=np.int64)
     gates = np.asarray(gates, dtype=np.float64)
-    fpga.interlock.check_batch("gate calibration", [
-        ("reset_max", "source_line", params.reset_max), ("reset_max", "pulse", params.reset_max),
-        ("reset_gate", "gate", params.reset_gate), ("sweep", "gate", float(np.max(gates))),
-        ("v_set", "bit_line", params.v_set), ("v_set", "pulse", params.v_set),
-        ("v_read", "bit_line", params.v_read)], params.widths())
-    tile, rest = divmod(int(cells[0]), rows * cols)
-    row = rest // cols
-    c = cells % cols
+    _check_sweep(fpga, "gate calibration", params, gates)
+    tile, row, c = _word_line(cells, rows, cols)
     readings = np.empty((gates.size, cells.size))
     reset_readings = np.empty((gates.size, cells.size))
     try:
@@ -127,15 +123,8 @@ def measure_reset_response(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray
     cells = np.asarray(cells, dtype=np.int64)
     gates = (reset_gate_sweep(params.reset_gate) if gates is None
              else np.asarray(gates, dtype=np.float64))
-    fpga.interlock.check_batch("RESET-gate sweep", [
-        ("reset_max", "source_line", params.reset_max), ("reset_max", "pulse", params.reset_max),
-        ("reset_gate", "gate", params.reset_gate), ("sweep", "gate", float(np.max(gates))),
-        ("set gate", "gate", set_gate), ("v_set", "bit_line", params.v_set),
-        ("v_set", "pulse", params.v_set), ("v_read", "bit_line", params.v_read)],
-        params.widths())
-    tile, rest = divmod(int(cells[0]), rows * cols)
-    row = rest // cols
-    c = cells % cols
+    _check_sweep(fpga, "RESET-gate sweep", params, gates, [("set gate", "gate", set_gate)])
+    tile, row, c = _word_line(cells, rows, cols)
     before = np.empty((gates.size, cells.size))
     after = np.empty((gates.size, cells.size))
     try:
@@ -149,6 +138,23 @@ def measure_reset_response(fpga: FpgaLink, pulse: PulseGenerator, cells: NDArray
     finally:
         fpga.safe_state()
     return ResetResponse(gates, float(set_gate), cells, before, after)
+
+
+def _check_sweep(fpga: FpgaLink, what: str, params: WriteVerifyParams, gates: NDArray[np.float64],
+                 extra: Iterable[Reach] = ()) -> None:
+    """Every voltage and width a sweep of ``gates`` applies, against the bench's limits."""
+    fpga.interlock.check_batch(what, [
+        ("reset_max", "source_line", params.reset_max), ("reset_max", "pulse", params.reset_max),
+        ("reset_gate", "gate", params.reset_gate), ("sweep", "gate", float(np.max(gates))),
+        *extra, ("v_set", "bit_line", params.v_set), ("v_set", "pulse", params.v_set),
+        ("v_read", "bit_line", params.v_read)], params.widths())
+
+
+def _word_line(cells: NDArray[np.int64], rows: int, cols: int
+               ) -> tuple[int, int, NDArray[np.int64]]:
+    """(tile, row, columns) of cells that share one word line."""
+    tile, rest = divmod(int(cells[0]), rows * cols)
+    return tile, rest // cols, cells % cols
 
 
 def _pulse_row(fpga: FpgaLink, pulse: PulseGenerator, tile: int, row: int,

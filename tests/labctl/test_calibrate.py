@@ -67,17 +67,23 @@ def test_stuck_cells_in_the_gate_sample_do_not_bias_the_reset_fit(tmp_path: Path
     assert abs(fitted["reset_depth_max"].value - TRUE.reset_depth_max) < 0.05
 
 
+def _programmed_with_reset_full_at(v_gate: float, seed: int, folder: Path) -> Path:
+    """A program archive of 16 x 64 cells of a chip whose RESET is fully driven from
+    ``v_gate`` (V)."""
+    model = folder / "chip.toml"
+    model.write_text(f"[model]\nv_gate_reset_full = {v_gate}\n")
+    out = folder / "chip.h5"
+    code, text = run_cli("program", "--device-model", str(model), "--rows", "0:16", "--cols",
+                         "0:64", "--seed", str(seed), "--wait", "0", "--out", str(out))
+    assert code == 0, text
+    return out
+
+
 def test_the_reset_gate_sweep_gives_where_reset_stops_being_transistor_limited(
         tmp_path: Path) -> None:
     """A chip whose RESET is fully driven from 2.0 V (the default 2.5 V) gives 2.0 V back
     within the uncertainty the fit reports, and the sweep rises to a plateau there."""
-    model = tmp_path / "chip.toml"
-    model.write_text("[model]\nv_gate_reset_full = 2.0\n")
-    out = tmp_path / "early.h5"
-    code, text = run_cli("program", "--device-model", str(model), "--rows", "0:16", "--cols",
-                         "0:64", "--seed", "5", "--wait", "0", "--out", str(out))
-    assert code == 0, text
-    with Archive(out) as archive:
+    with Archive(_programmed_with_reset_full_at(2.0, 5, tmp_path)) as archive:
         sweep = archive.table("reset_response")
         fitted = {e.name: e for e in calibrate(archive).estimates}
     removed = 1 - sweep["g_reset"] / sweep["g_set"]
@@ -89,13 +95,7 @@ def test_the_reset_gate_sweep_gives_where_reset_stops_being_transistor_limited(
 
 def test_a_reset_sweep_that_never_reaches_full_drive_names_what_it_cannot_fit(
         tmp_path: Path) -> None:
-    model = tmp_path / "chip.toml"
-    model.write_text("[model]\nv_gate_reset_full = 3.5\n")
-    out = tmp_path / "late.h5"
-    code, text = run_cli("program", "--device-model", str(model), "--rows", "0:16", "--cols",
-                         "0:64", "--seed", "1", "--wait", "0", "--out", str(out))
-    assert code == 0, text
-    with Archive(out) as archive:
+    with Archive(_programmed_with_reset_full_at(3.5, 1, tmp_path)) as archive:
         result = calibrate(archive)
     assert "drives RESET fully" in result.unfitted["RESET response to the gate"]
     assert "v_gate_reset_full" not in {e.name for e in result.estimates}
