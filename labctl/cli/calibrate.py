@@ -22,9 +22,10 @@ def calibrate(
     out: Annotated[Path, typer.Option(help="Device-model file to write (TOML).")],
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap resampling.")] = 0,
 ) -> None:
-    """Fit the device model's read noise, relaxation, stuck cells and SET law to a program
-    archive, print each with its uncertainty and the published range, and write them as a
-    device-model file for --device-model."""
+    """Fit the device model's read noise, relaxation, stuck cells, SET law and RESET response
+    (its depth, and the gate from which it is fully driven) to a program archive, print each
+    with its uncertainty and the published range, and write them as a device-model file for
+    --device-model."""
     from labctl.archive.provenance import now_iso, package_version
     from labctl.archive.reader import checked
     from labctl.calibration import calibrate as fit
