@@ -127,8 +127,8 @@ class Bench:
         """One RESET pulse at each gate of a sweep from a SET at ``set_gate`` (V), on
         ``cells`` of one word line (a gate calibration's sample)."""
         _, rows, cols = self.geometry
-        return measure_reset_response(self.fpga, self.pulse, np.asarray(cells, dtype=np.int64),
-                                      rows, cols, self.params, set_gate)
+        return measure_reset_response(self.fpga, self.pulse, cells, rows, cols, self.params,
+                                      set_gate)
 
     def program(self, cells: NDArray[np.int64], lo: NDArray[np.float64], hi: NDArray[np.float64],
                 *, mode: Literal["fpga", "host"], calibration: GateCalibration | None = None,

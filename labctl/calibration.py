@@ -298,7 +298,7 @@ def _gate_law(response: np.ndarray | None, unfitted: dict[str, str]) -> list[Est
     # the law holds from the deepest RESET on (the first gates may start from a shallower
     # one), above the HRS floor, and below the read ADC's full scale, where readings clip
     top = float(response["g"].max())
-    clips = np.count_nonzero(response["g"] >= top * (1 - 1e-6)) >= 3
+    clips = _clips(response["g"])
     saturated = np.array([clips and np.mean(g >= top * (1 - 1e-6)) > 0.05 for g in per_gate])
     above = ((np.arange(gates.size) >= np.argmin(med)) & (med > 4.0 * med.min())
              & ~saturated)
@@ -401,12 +401,15 @@ def _reset_response(response: np.ndarray | None, pulse: tuple[float, float, floa
     return out
 
 
+def _clips(g: NDArray[np.float64]) -> bool:
+    """Whether the reads reached the ADC's full scale: three or more sit at their top."""
+    return np.count_nonzero(g >= float(g.max()) * (1 - 1e-6)) >= 3
+
+
 def _unclipped_below(g: NDArray[np.float64]) -> float:
-    """Reads near the ADC's full scale clip, which understates a SET state's G: where three
-    or more readings sit at the top, only those below CLIP_MARGIN of it are kept."""
-    top = float(g.max())
-    clips = np.count_nonzero(g >= top * (1 - 1e-6)) >= 3
-    return CLIP_MARGIN * top if clips else math.inf
+    """Reads near the ADC's full scale clip, which understates a SET state's G: where the
+    reads clip, only those below CLIP_MARGIN of the top are kept."""
+    return CLIP_MARGIN * float(g.max()) if _clips(g) else math.inf
 
 
 def _reset_gate_law(sweep: np.ndarray | None, rng: np.random.Generator,
@@ -430,11 +433,11 @@ def _reset_gate_law(sweep: np.ndarray | None, rng: np.random.Generator,
     switching = np.median(ratio[-3:], axis=0) < STUCK_RATIO
     usable = ((before >= RESET_FROM) & (before < _unclipped_below(sweep["g_set"]))
               & switching[None, :])
-    if np.count_nonzero(usable.all(axis=0)) < 10:
+    cells = np.flatnonzero(usable.all(axis=0))
+    if cells.size < 10:
         unfitted["RESET response to the gate"] = ("fewer than 10 switching cells SET above "
                                                   "20 µS in the RESET-gate sweep")
         return []
-    cells = np.flatnonzero(usable.all(axis=0))
     removed = 1.0 - ratio[:, cells]
     lowest = float(gates.min())
 
