@@ -1,8 +1,10 @@
-"""The sweep's local Dask cluster keeps to itself: no dashboard, no port another one holds."""
+"""The sweep's local Dask cluster keeps to itself (no dashboard, no port another one holds)
+and gives its runs the process a plain `labctl train` would have."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import warnings
 
@@ -19,3 +21,12 @@ def test_a_local_cluster_leaves_the_dashboard_port_alone() -> None:
             warnings.simplefilter("error")
             with dask_client(1, None) as client:
                 assert client.submit(sum, [1, 2]).result() == 3
+
+
+def _trim_threshold() -> str | None:
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def test_local_workers_keep_mallocs_adaptive_mmap_threshold() -> None:
+    with dask_client(1, None) as client:
+        assert client.submit(_trim_threshold, pure=False).result() is None
