@@ -144,3 +144,17 @@ def test_options_left_unset_do_not_enter_a_runs_name():
                                                          "setup": None, "tags": []})
     assert run_key("train", config) != run_key("train", {**config, "device": {"x": 1.0}})
     assert run_key("train", config) != run_key("program", config)
+
+
+SHIPPED_SPECS = sorted((Path(__file__).parents[3] / "benchmarks").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED_SPECS, ids=lambda p: p.stem)
+def test_every_shipped_sweep_spec_plans_its_runs(path: Path, tmp_path: Path):
+    plan = plan_sweep(load_spec(path), tmp_path)
+    assert len(plan.runs) >= 2
+    assert len({r.key for r in plan.runs}) == len(plan.runs)
+
+
+def test_the_shipped_specs_are_found():
+    assert {"paper-seeds", "meta-range", "imperfections-seeds"} <= {p.stem for p in SHIPPED_SPECS}
