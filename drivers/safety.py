@@ -44,7 +44,7 @@ LABELS: dict[str, str] = {"smu": "SMU output", "pulse": "pulse-generator output"
 class SafetyLimits(BaseModel):
     """Largest voltages per terminal, largest compliance current and pulse-width range."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     smu_voltage_max: float = Field(5.0, gt=0, description="Largest |V| the SMU may source (V).")
     pulse_voltage_max: float = Field(5.0, gt=0, description="Largest |V| of a pulse (V).")

@@ -38,7 +38,7 @@ ROLES: dict[Role, type[BenchInstrument]] = {"smu": SourceMeter, "pulse_generator
 class VisaInstrument(BaseModel):
     """A setup file's section for one VISA instrument: model, resource, timeout, terminations."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     model: str
     resource: str = Field(description="VISA resource, e.g. TCPIP0::192.168.1.20::5025::SOCKET")

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from drivers.errors import ConfigError
 
 
 class OptionsModel(BaseModel):
     """A run's configuration whose fields are a command's options (``levels`` is
-    ``--levels``), so that a bad value is named as the user typed it."""
+    ``--levels``), so that a bad value is named as the user typed it; NaN and infinity are
+    refused in every number."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     @classmethod
     def build(cls, **options: Any) -> Self:

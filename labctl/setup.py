@@ -15,7 +15,7 @@ from labctl.instruments import PulseSection, SmuSection, lookup, models
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class FpgaSetup(_Strict):

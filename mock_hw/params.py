@@ -28,7 +28,7 @@ PULSES_PER_CYCLE = 2
 class DeviceModel(BaseModel):
     """Physics of one 1T1R HfO2 cell population, vectorized over the array."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     # Geometry
     rows: int = Field(128, ge=1, le=4096, description="Word lines per tile (16 kbit: 128).")

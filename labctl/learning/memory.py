@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class MemoryModel(BaseModel):
     """Bits of digital (host) state per synapse, for this network and for the reference."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     hidden_weight_bits: int = Field(32, ge=0, description="float32 hidden weight on the host")
     optimizer_bits: int = Field(

@@ -118,7 +118,7 @@ class SweepSpec(BaseModel):
     """What a ``labctl sweep`` runs; the grid is the product of ``grid``'s axes and of each
     ``zip`` group (whose lists vary together)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     command: str = Field(description="the labctl command every run is: train or program")
     options: dict[str, Any] = Field(default_factory=dict, description="every run's options")

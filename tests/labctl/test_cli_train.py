@@ -21,11 +21,14 @@ from labctl.cli import app
         (["--hidden", "0"], "invalid --hidden"),
         (["--lr-warmup", "1.5"], "invalid --lr-warmup"),
         (["--tasks", "mnist,kmnist"], "unknown task 'kmnist'"),
+        (["--meta", "inf"], "invalid --meta: Input should be a finite number"),
+        (["--lr", "nan"], "invalid --lr: Input should be a finite number"),
     ],
 )
 def test_bad_input_is_one_line_and_a_failing_exit(args: list[str], fragment: str):
     done = subprocess.run(
-        [sys.executable, "-m", "labctl", "train", *args], capture_output=True, text=True
+        [sys.executable, "-m", "labctl", "train", "--limit", "20", "--epochs", "1", *args],
+        capture_output=True, text=True,
     )
     assert done.returncode != 0
     lines = [line for line in done.stderr.splitlines() if line.strip()]

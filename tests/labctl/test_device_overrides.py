@@ -32,6 +32,7 @@ def test_overrides_parse_into_the_model():
     ("tiles=4", "tiles is set by the run"),
     ("v_abs_max=9", "v_abs_max is one of the chip's absolute maximum ratings"),
     ("read_rel_sigma=0.9", "read_rel_sigma: Input should be less than or equal to 0.5"),
+    ("read_rel_sigma=nan", "read_rel_sigma: Input should be a finite number"),
     ("stuck_lrs_fraction=0.6,stuck_hrs_fraction=0.6", "must not exceed 1"),
 ])
 def test_bad_overrides_are_one_line(text: str, message: str):

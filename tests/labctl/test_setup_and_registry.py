@@ -64,6 +64,10 @@ def test_the_mock_backend_has_the_limits_of_the_mock_server_setup() -> None:
     ("resource = ", "resorce = ", "[smu.resorce] unknown key; did you mean 'resource'?"),
     ("[safety]", "[safety]\nbit_line_max = 3.0",
      "[safety.bit_line_max] unknown key; remove it or check its spelling"),
+    ("gate_voltage_max = 3.5", "gate_voltage_max = inf",
+     "[safety.gate_voltage_max] Input should be a finite number"),
+    ("source_line_voltage_max = 3.0", "source_line_voltage_max = nan",
+     "[safety.source_line_voltage_max] Input should be a finite number"),
 ])
 def test_a_setup_beyond_its_limits_is_refused_in_one_line(
         tmp_path: Path, old: str, new: str, message: str) -> None:
