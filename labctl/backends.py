@@ -24,6 +24,7 @@ from labctl.archive.provenance import Provenance
 from labctl.bench import Bench, BenchClock
 from labctl.device_model import ONLY_ON_THE_MOCK, Overrides, simulated_model
 from labctl.instruments import Role, VisaInstrument, lookup
+from labctl.run_config import check_seed
 from labctl.setup import Setup, load_setup
 from mock_hw.params import DeviceModel
 
@@ -89,7 +90,7 @@ def mock_bench(model: DeviceModel, seed: int) -> Bench:
     from mock_hw.array import RRAMArray  # compiles the array's kernels: only when a mock runs
     from mock_hw.bench import SimulatedBench
 
-    return simulated_bench(SimulatedBench(RRAMArray(model, seed)))
+    return simulated_bench(SimulatedBench(RRAMArray(model, check_seed(seed))))
 
 
 def simulated_bench(sim: SimulatedBench, limits: SafetyLimits = MOCK_LIMITS) -> Bench:

@@ -29,7 +29,7 @@ from labctl.bench import Bench
 from labctl.device_model import DeviceOverrides
 from labctl.region import Region, coordinates, target_pattern
 from labctl.reports.program import program_summary
-from labctl.run_config import OptionsModel
+from labctl.run_config import OptionsModel, Seed
 from protocols.calibration import GateCalibration, ResetResponse
 from protocols.levels import LevelPlan
 
@@ -59,7 +59,7 @@ class ProgramConfig(OptionsModel):
     reads: int | None = Field(None, ge=1, le=255, description="Reads averaged per verify.")
     confirm: bool | None = Field(None, description="Re-read a cell found in band first.")
     verify_wait: float | None = Field(None, ge=0, description="Wait-then-verify (s); 0: off.")
-    seed: int = 0
+    seed: Seed = 0
     device: DeviceOverrides = Field(
         default_factory=dict, description="Device-model overrides of the simulated chip.")
 

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from drivers.errors import ConfigError
+
+SEED_MAX = 2**64 - 1
+"""The largest seed that NumPy's and PyTorch's generators both take (neither takes one below 0)."""
+
+Seed = Annotated[int, Field(ge=0, le=SEED_MAX, description="random seed, 0 to 2**64 - 1")]
+"""A run's seed, checked before it reaches a generator."""
+
+
+def check_seed(seed: int, option: str = "--seed") -> int:
+    """``seed`` if it is a :data:`Seed`, else a ConfigError naming ``option``."""
+    try:
+        return TypeAdapter(Seed).validate_python(seed)
+    except ValidationError as err:
+        raise ConfigError(f"invalid {option}: {err.errors()[0]['msg']}") from None
 
 
 class OptionsModel(BaseModel):

@@ -19,6 +19,7 @@ from labctl.characterization.selection import CellSelection
 from labctl.device_model import DeviceOverrides
 from labctl.region import coordinates
 from labctl.reports.endurance import endurance_summary
+from labctl.run_config import Seed
 from protocols.endurance import Checkpoint, EnduranceParams, check_limits
 
 Progress = Callable[[str, int, int], None]
@@ -41,7 +42,7 @@ class EnduranceConfig(CellSelection):
                                                                 "G_HRS (S).")
     probe_cycles: int = Field(_DEFAULTS.probe_cycles, ge=1, le=100,
                               description="Cycles read at each read point.")
-    seed: int = 0
+    seed: Seed = 0
     device: DeviceOverrides = Field(
         default_factory=dict, description="Device-model overrides of the simulated chip.")
 

@@ -20,6 +20,7 @@ from labctl.characterization.selection import CellSelection
 from labctl.device_model import DeviceOverrides
 from labctl.region import coordinates
 from labctl.reports.iv import iv_summary
+from labctl.run_config import Seed
 from protocols.iv import IVParams, IVSweep, check_limits, switching
 
 Progress = Callable[[str, int, int], None]
@@ -44,7 +45,7 @@ class IVConfig(CellSelection):
     nplc: float = Field(_DEFAULTS.nplc, gt=0, description="Integration per point (PLC).")
     v_read: float = Field(_DEFAULTS.v_read, description="R_on/R_off read voltage (V).")
     g_switch: float = Field(_DEFAULTS.g_switch, description="LRS/HRS boundary (S).")
-    seed: int = 0
+    seed: Seed = 0
     device: DeviceOverrides = Field(
         default_factory=dict, description="Device-model overrides of the simulated chip.")
 

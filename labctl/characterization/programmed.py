@@ -13,6 +13,7 @@ from labctl.archive.schema import LEVEL_DTYPE
 from labctl.bench import Bench
 from labctl.characterization.selection import CellSelection
 from labctl.programming import WriteLog
+from labctl.run_config import Seed
 from protocols.levels import LevelPlan
 
 Progress = Callable[[str, int, int], None]
@@ -27,7 +28,7 @@ class LevelledRegion(CellSelection):
     g_min: float = Field(10e-6, gt=0, description="Lowest level centre (S).")
     g_max: float = Field(120e-6, gt=0, description="Highest level centre (S).")
     tolerance: float = Field(2e-6, gt=0, description="Half-width of each level's band (S).")
-    seed: int = 0
+    seed: Seed = 0
 
     @property
     def plan(self) -> LevelPlan:

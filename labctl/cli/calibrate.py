@@ -30,7 +30,9 @@ def calibrate(
     from labctl.archive.reader import checked
     from labctl.calibration import calibrate as fit
     from labctl.device_model import write_model
+    from labctl.run_config import check_seed
 
+    seed = check_seed(seed)
     path = archive_path(archive)
     with checked(path) as opened, console.status("fitting the device model"):
         result = fit(opened, seed)

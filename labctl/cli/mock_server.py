@@ -42,6 +42,7 @@ def mock_server(
 ) -> None:
     """Serve the simulated chip's SMU, pulse generator and FPGA board on loopback ports."""
     from labctl.device_model import device_overrides, simulated_model
+    from labctl.run_config import check_seed
     from mock_hw import RRAMArray, SimulatedBench
     from mock_hw.fpga.faults import FaultInjection
     from mock_hw.fpga.firmware import FpgaFirmware
@@ -49,6 +50,7 @@ def mock_server(
     from mock_hw.instruments.faults import InstrumentFaults
     from mock_hw.instruments.server import serve_instruments
 
+    seed, fault_seed = check_seed(seed), check_seed(fault_seed, "--fault-seed")
     smu_emulator, pulse_emulator = (lookup("smu", smu_model).emulator_class(),
                                     lookup("pulse_generator", pulse_model).emulator_class())
     model = simulated_model(device_overrides(device_model, device), tiles=tiles, formed=formed)

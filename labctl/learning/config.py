@@ -14,7 +14,7 @@ from labctl.learning.level_plan import level_plan
 from labctl.learning.memory import MemoryModel
 from labctl.learning.options import LrSchedule, MetaVariant
 from labctl.learning.placement import check_placement
-from labctl.run_config import OptionsModel
+from labctl.run_config import OptionsModel, Seed
 
 
 class TrainConfig(OptionsModel):
@@ -51,7 +51,7 @@ class TrainConfig(OptionsModel):
     init_scale: float = Field(0.05, gt=0, description="hidden weights start U(-s, s)")
     bn_scenario: Literal["task", "domain"] = "task"
     limit: int | None = Field(None, ge=1, description="first N training samples per task")
-    seed: int = 0
+    seed: Seed = 0
     eval_batch_size: int = Field(1000, ge=1)
     threads: int = Field(2, ge=1)
     memory: MemoryModel = Field(default_factory=MemoryModel)
