@@ -18,6 +18,7 @@ from labctl.learning.archive import Origin, TrainArchive
 from labctl.learning.backends import make_weight_store
 from labctl.learning.chip_store import ChipStore
 from labctl.learning.config import TrainConfig
+from labctl.learning.host_memory import check_host_memory
 from labctl.learning.hybrid_store import HybridStore
 from labctl.learning.store import WeightStore
 from labctl.learning.trainer import EpochRecord, Resume, Trainer, TrainingStopped, TrainResult
@@ -39,6 +40,7 @@ def run_training(config: TrainConfig, data: Sequence[TaskData], out: Path,
     the resume itself is killed. Ctrl-C stops after the current step with the archive closed
     as "interrupted"; a second Ctrl-C interrupts at once, closing it the same way.
     """
+    check_host_memory(config)
     store = make_weight_store(config)
     try:
         trainer = Trainer(config, data, store)

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+MAX_TILES = 1024
+"""The most arrays one simulated chip holds (of the default 128 x 128: 16.8 M cells)."""
+
 PULSES_PER_CYCLE = 2
 """Switching pulses in one endurance cycle (a SET and a RESET): a device's budget of
 ``endurance`` cycles is spent after that many times as many switching pulses."""
@@ -33,7 +36,7 @@ class DeviceModel(BaseModel):
     # Geometry
     rows: int = Field(128, ge=1, le=4096, description="Word lines per tile (16 kbit: 128).")
     cols: int = Field(128, ge=1, le=4096, description="Bit lines per tile (16 kbit: 128).")
-    tiles: int = Field(1, ge=1, le=1024, description="Number of identical arrays.")
+    tiles: int = Field(1, ge=1, le=MAX_TILES, description="Number of identical arrays.")
 
     # Access transistor: I_CC = k * (V_G - V_th)^alpha  [Sakurai90], fitted so that
     # V_G 0.8-2.0 V spans I_CC ~10-140 uA as in DEVICE_MODEL.md.

@@ -18,7 +18,9 @@ from labctl.learning.model import layer_shapes
 from labctl.learning.placement import on_chip
 from labctl.learning.quantizer import LevelGrid
 from labctl.learning.store import SoftwareStore, WeightStore
+from labctl.run_config import SEED_MAX
 from labctl.setup import Setup, load_setup
+from mock_hw.params import MAX_TILES
 from mock_hw.presets import PRESETS
 from protocols.levels import LevelPlan
 
@@ -28,8 +30,21 @@ StoreFactory = Callable[[TrainConfig, LevelGrid, bool], WeightStore]
 
 def mock_tiles(config: TrainConfig) -> int:
     """Simulated arrays the network's differential pairs occupy."""
+    return simulated_arrays(layer_shapes(config.sizes), config.hidden)
+
+
+def simulated_arrays(shapes: dict[str, tuple[int, int]], hidden: list[int]) -> int:
+    """Simulated arrays ``shapes`` occupy: at most MAX_TILES, else a ConfigError naming the
+    ``hidden`` widths (counted from the cells first, so that a huge network is not packed)."""
     rows, cols = MOCK_TILE
-    return arrays_needed(layer_shapes(config.sizes), rows, cols)
+    bound = -(-2 * sum(o * i for o, i in shapes.values()) // (rows * cols))
+    needed = arrays_needed(shapes, rows, cols) if bound <= MAX_TILES else bound
+    if needed > MAX_TILES:
+        raise ConfigError(f"--hidden {','.join(map(str, hidden))} needs "
+                          f"{'' if bound <= MAX_TILES else 'at least '}{needed} arrays of "
+                          f"{rows} x {cols} cells, and a simulated chip holds at most "
+                          f"{MAX_TILES}: use a smaller --hidden")
+    return needed
 
 
 def _chip_store(config: TrainConfig, bench_for: Callable[[int], Bench], prepare: bool
@@ -68,7 +83,8 @@ def _hybrid_store(config: TrainConfig, prepare: bool) -> WeightStore:
     model = _twin_model(config, setup)
     try:
         twin = _chip_store_on(open_bench(
-            "mock", None, config.seed + TWIN_SEED, tiles=arrays_needed(rest, *MOCK_TILE),
+            "mock", None, (config.seed + TWIN_SEED) % (SEED_MAX + 1),
+            tiles=simulated_arrays(rest, config.hidden),
             formed=True, device=device_overrides(model, None)), plan, rest, prepare
         ) if rest else None
     except BaseException:

@@ -23,6 +23,8 @@ from labctl.cli import app
         (["--tasks", "mnist,kmnist"], "unknown task 'kmnist'"),
         (["--meta", "inf"], "invalid --meta: Input should be a finite number"),
         (["--lr", "nan"], "invalid --lr: Input should be a finite number"),
+        (["--hidden", "100000000"], "needs at least 1,270.4 GB of memory"),
+        (["--backend", "mock", "--hidden", "100000"], "a simulated chip holds at most 1024"),
     ],
 )
 def test_bad_input_is_one_line_and_a_failing_exit(args: list[str], fragment: str):
