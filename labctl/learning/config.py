@@ -72,6 +72,8 @@ class TrainConfig(OptionsModel):
     @field_validator("tasks", mode="before")
     @classmethod
     def _families_expanded(cls, tasks: object) -> object:
+        if isinstance(tasks, list) and not tasks:
+            raise ValueError("no task named: give e.g. mnist,fashion-mnist or pmnist:6")
         if isinstance(tasks, list) and all(isinstance(t, str) for t in tasks):
             return expand(tasks)
         return tasks

@@ -21,6 +21,7 @@ from labctl.cli import app
         (["--hidden", "0"], "invalid --hidden"),
         (["--lr-warmup", "1.5"], "invalid --lr-warmup"),
         (["--tasks", "mnist,kmnist"], "unknown task 'kmnist'"),
+        (["--tasks", ","], "invalid --tasks: no task named: give e.g. mnist,fashion-mnist"),
         (["--meta", "inf"], "invalid --meta: Input should be a finite number"),
         (["--lr", "nan"], "invalid --lr: Input should be a finite number"),
         (["--hidden", "100000000"], "needs at least 1,270.4 GB of memory"),
